@@ -1,0 +1,68 @@
+"""Errors raised by the graph layer.
+
+::
+
+    GraphError
+    ├── StoreError
+    │   ├── StoreUnavailable     the database cannot be reached or opened
+    │   └── QueryRefused         a query is not read-only, or is invalid
+    ├── SchemaViolation          data breaks the schema or the SHACL shapes
+    ├── ReportError              a report cannot be rendered
+    └── ContagionError
+        ├── ContagionInputError  bad CSV or parameters (names file, row, field)
+        └── ConvergenceError     an iteration did not converge in ``rounds``
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ContagionError",
+    "ContagionInputError",
+    "ConvergenceError",
+    "GraphError",
+    "QueryRefused",
+    "ReportError",
+    "SchemaViolation",
+    "StoreError",
+    "StoreUnavailable",
+]
+
+
+class GraphError(Exception):
+    """Root of every error raised by ``graph``."""
+
+
+class StoreError(GraphError):
+    """A store operation failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached, opened or authenticated against."""
+
+
+class QueryRefused(StoreError):
+    """A query was refused (writes without ``write=True``) or rejected by the database."""
+
+
+class SchemaViolation(GraphError):
+    """Data does not conform to the schema or the SHACL shapes."""
+
+
+class ReportError(GraphError):
+    """A report could not be produced."""
+
+
+class ContagionError(GraphError):
+    """A contagion model failed."""
+
+
+class ContagionInputError(ContagionError):
+    """Contagion input is invalid; the message names the file, row and field or the id."""
+
+
+class ConvergenceError(ContagionError):
+    """An iterative model did not converge."""
+
+    def __init__(self, message: str, rounds: int) -> None:
+        super().__init__(message)
+        self.rounds = rounds
