@@ -18,6 +18,7 @@ from extract.model import (
     Relation,
     RelationType,
 )
+from extract.pipeline import FileResult, build_nlp, extract_files, extract_text
 
 __all__ = [
     "Document",
@@ -28,10 +29,14 @@ __all__ = [
     "ExtractError",
     "ExtractionStats",
     "Facts",
+    "FileResult",
     "GoldFormatError",
     "Mention",
     "PipelineConfigError",
     "ReaderError",
     "Relation",
     "RelationType",
+    "build_nlp",
+    "extract_files",
+    "extract_text",
 ]

@@ -2,10 +2,147 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register"]
 
 
+def _extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files to read (txt, md, html, pdf).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the facts JSON of DESIGN.md.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON to this file.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Number of processes.")] = 1,
+    max_mb: Annotated[
+        float, typer.Option("--max-mb", help="Refuse files bigger than this (MB).")
+    ] = 50.0,
+) -> None:
+    """Extract entities and relations from articles and transcripts."""
+    from extract.model import facts_to_json
+    from extract.pipeline import extract_files
+
+    names = [str(p) for p in paths]
+    show_bar = len(names) > 5 and out is not None or (len(names) > 20)
+    if show_bar:
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=_stderr_console()) as bar:
+            task = bar.add_task("extracting", total=len(names))
+            results = extract_files(
+                names,
+                workers=workers,
+                max_bytes=int(max_mb * 1024 * 1024),
+                progress=lambda n: bar.advance(task, n),
+            )
+    else:
+        results = extract_files(names, workers=workers, max_bytes=int(max_mb * 1024 * 1024))
+    facts = [r.facts for r in results if r.facts is not None]
+    failed = [r for r in results if r.error is not None]
+    for r in results:
+        for warning in r.warnings:
+            typer.echo(f"fallout: warning: {warning}", err=True)
+    for r in failed:
+        typer.echo(f"fallout: error: {r.error}", err=True)
+    if as_json or out is not None:
+        text = facts_to_json(facts) if facts else "[]"
+        if out is not None:
+            out.write_text(text + "\n", encoding="utf-8")
+        else:
+            typer.echo(text)
+    else:
+        for f in facts:
+            typer.echo(
+                f"{f.document.source}: {len(f.entities)} entities, {len(f.relations)} relations"
+            )
+            for rel in f.relations:
+                flags = "".join(
+                    [" (negated)" if rel.negated else "", " (hedged)" if rel.hedged else ""]
+                )
+                typer.echo(f"  {rel.head} {rel.type.value} {rel.tail}{flags}")
+        dropped: dict[str, int] = {}
+        for r in results:
+            for k, v in r.stats.dropped.items():
+                dropped[k] = dropped.get(k, 0) + v
+        if dropped:
+            typer.echo("dropped: " + ", ".join(f"{k}={v}" for k, v in sorted(dropped.items())))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _train(
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Folder of NAME.txt + NAME.json.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write the model.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (training is reproducible).")
+    ] = 42,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 30,
+) -> None:
+    """Train the statistical NER from the annotated train split."""
+    from extract.train import train
+
+    summary = train(corpus=corpus, output=output, seed=seed, epochs=epochs)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+def _eval(
+    gold: Annotated[
+        Path, typer.Option("--gold", help="Folder of NAME.txt + NAME.json gold files.")
+    ],
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List missed and spurious.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score extraction against gold annotations (precision, recall, F1)."""
+    from extract.evaluate import evaluate_dir
+
+    report = evaluate_dir(gold)
+    data = report.to_dict(verbose=verbose)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(
+        f"{'document':32} {'ent P':>6} {'ent R':>6} {'ent F1':>6} "
+        f"{'rel P':>6} {'rel R':>6} {'rel F1':>6}"
+    )
+    rows = [*data["documents"], {"document": "micro", **data["micro"]}]
+    for row in rows:
+        e, r = row["entities"], row["relations"]
+        typer.echo(
+            f"{row['document'][:32]:32} {e['precision']:6.3f} {e['recall']:6.3f} "
+            f"{e['f1']:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}"
+        )
+        if verbose and row["document"] != "micro":
+            for item in row["missed_entities"]:
+                typer.echo(f"    missed entity: {item}")
+            for item in row["spurious_entities"]:
+                typer.echo(f"    spurious entity: {item}")
+            for item in row["missed"]:
+                typer.echo(f"    missed: {item}")
+            for item in row["spurious"]:
+                typer.echo(f"    spurious: {item}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's subcommands to the fallout app."""
+    app.command("extract")(_extract)
+    app.command("train")(_train)
+    app.command("eval")(_eval)

@@ -1,11 +1,173 @@
-"""Store commands: load, ingest, query, export, validate."""
+"""Store commands: ``fallout load``, ``fallout ingest`` and ``fallout query``."""
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
 import typer
 
-__all__ = ["register"]
+__all__ = ["parse_params", "register"]
+
+_STORE_HELP = (
+    "Store: a directory (embedded LadybugDB), :memory:, or a neo4j:// bolt:// neo4j+s:// URL. "
+    "Default: $FALLOUT_STORE, else a store in the user data directory."
+)
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """Parse ``k=v`` query parameters; values are JSON when they parse, else strings.
+
+    Examples
+    --------
+    >>> parse_params(["id=ftx", "n=3", "xs=[1, 2]", "s=\\"7\\""])
+    {'id': 'ftx', 'n': 3, 'xs': [1, 2], 's': '7'}
+    """
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param {item!r}: expected NAME=VALUE")
+        try:
+            params[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key.strip()] = raw
+    return params
+
+
+def _load_with_progress(store: Any, facts: Iterator[Any], total_docs: int | None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        console=_stderr_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("load", total=total_docs)
+        summary = store.load(facts, on_batch=lambda s: progress.advance(task, s.documents))
+    return summary
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _report(summary: Any, store: Any) -> None:
+    counts = store.counts()
+    typer.echo(
+        f"loaded {summary.documents} documents, {summary.relations} relations "
+        f"({summary.entities} new entities) into {store.url}; the store now holds "
+        f"{counts['entities']} entities, {counts['relations']} relations, "
+        f"{counts['documents']} documents",
+        err=True,
+    )
+
+
+def load(
+    facts: list[Path] = typer.Argument(..., help="Facts JSON files (fallout extract --json)."),
+    store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
+) -> None:
+    """Load facts JSON into the graph store (idempotent: re-loading changes no count)."""
+    from graph.load import read_facts
+    from graph.store import open_store
+
+    for path in facts:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such facts file")
+    items = list(read_facts(facts))
+    with open_store(store) as graph:
+        summary = _load_with_progress(graph, iter(items), len(items))
+        _report(summary, graph)
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Text files or folders (txt, md, html, pdf)."),
+    store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Extraction processes."),
+) -> None:
+    """Extract facts from texts and load them into the graph store."""
+    try:
+        from extract.pipeline import extract_files
+    except ImportError as err:  # pragma: no cover - depends on the extract package
+        raise ValueError(f"extraction is not available: {err}") from None
+    from graph.store import open_store
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*")) if p.suffix in {".txt", ".md", ".html", ".pdf"}
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    results = extract_files(files, workers=workers, on_error="skip")
+    facts = []
+    for result in results:
+        if result.facts is None:
+            typer.echo(f"fallout: skipped {result.path}: {result.error}", err=True)
+        else:
+            facts.append(result.facts)
+    with open_store(store) as graph:
+        summary = _load_with_progress(graph, iter(facts), len(facts))
+        _report(summary, graph)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def query(
+    text: str = typer.Argument(..., help="One Cypher statement."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Query parameter NAME=VALUE."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"rows": [...]}.'),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV with a header row."),
+    write: bool = typer.Option(False, "--write", help="Allow a query that writes."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.001, help="Seconds before giving up."),
+    store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
+) -> None:
+    """Run Cypher against the store; read-only unless --write."""
+    from graph.store import open_store
+
+    if as_json and as_csv:
+        raise ValueError("choose one of --json and --csv")
+    params = parse_params(param)
+    with open_store(store) as graph:
+        result = graph.cypher(text, params, write=write, timeout=timeout)
+    if as_json:
+        typer.echo(json.dumps({"rows": list(result.rows)}, ensure_ascii=False, default=str))
+    elif as_csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(result.columns)
+        for row in result.rows:
+            out.writerow([_cell(row.get(c)) for c in result.columns])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*result.columns, show_lines=False)
+        for row in result.rows:
+            table.add_row(*(_cell(row.get(c)) for c in result.columns))
+        Console().print(table)
+        typer.echo(f"{len(result.rows)} rows", err=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's subcommands to the fallout app."""
+    """Add ``load``, ``ingest`` and ``query`` to the fallout app."""
+    app.command("load")(load)
+    app.command("ingest")(ingest)
+    app.command("query")(query)

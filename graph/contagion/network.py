@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from graph.contagion._validate import (
+    numeric_column,
+    positions,
+    read_table,
+    require_column,
+    row_of,
+    text_column,
+)
 from graph.errors import ContagionInputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["CollateralLoan", "ExposureNetwork"]
 
@@ -84,8 +97,12 @@ class ExposureNetwork:
         return len(self.ids)
 
     def index(self) -> dict[str, int]:
-        """Return ``{id: position}``."""
-        return {id_: i for i, id_ in enumerate(self.ids)}
+        """Return ``{id: position}`` (built once, then cached; do not modify it)."""
+        cached: dict[str, int] | None = self.__dict__.get("_index")
+        if cached is None:
+            cached = dict(zip(self.ids, range(len(self.ids)), strict=True))
+            self.__dict__["_index"] = cached
+        return cached
 
     def positions(self, ids: Sequence[str]) -> np.ndarray:
         """Positions of ``ids``; raises ``ContagionInputError`` naming an unknown id."""
@@ -104,3 +121,170 @@ class ExposureNetwork:
     def interbank_liabilities(self) -> np.ndarray:
         """Column sums: what each node owes other nodes."""
         return np.asarray(self.exposures.sum(axis=0)).ravel()
+
+    @classmethod
+    def from_csv(
+        cls,
+        nodes: str | Path,
+        exposures: str | Path,
+        holdings: str | Path | None = None,
+        prices: str | Path | None = None,
+    ) -> ExposureNetwork:
+        """Read ``nodes.csv``, ``exposures.csv`` and optionally ``holdings.csv``/``prices.csv``.
+
+        Columns: ``nodes.csv`` needs ``id`` and ``equity``; ``external_assets``,
+        ``external_liabilities`` and ``weight`` are read when present. ``exposures.csv``
+        needs ``creditor, debtor, amount``; ``recovery`` (a fraction) and
+        ``collateral``/``collateral_quantity`` (a loan secured by that many units of an
+        asset) are read when present; repeated pairs are summed. ``holdings.csv``:
+        ``holder, asset, value``; ``prices.csv``: ``asset, price, depth`` and optionally
+        ``issuer`` (a node id). Rows are numbered as in the file, the header being row 1.
+
+        Raises
+        ------
+        ContagionInputError
+            Naming the file, row and field: a missing column, an unknown or repeated id,
+            a negative amount, a non-numeric value.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        nodes_name, exp_name = Path(nodes).name, Path(exposures).name
+        nf = read_table(nodes, ["id"])
+        index = text_column(nf, "id", nodes_name)
+        if pc.count_distinct(index).as_py() != len(index):
+            dup = np.flatnonzero(index.to_pandas().duplicated().to_numpy())
+            k = int(dup[0])
+            raise ContagionInputError(
+                f"{nodes_name} row {row_of(k)}, field 'id': repeated id '{index[k].as_py()}'"
+            )
+        ids = tuple(index.to_pylist())
+        n = len(ids)
+        equity = numeric_column(nf, "equity", nodes_name)
+        optional = {
+            c: numeric_column(nf, c, nodes_name)
+            for c in ("external_assets", "external_liabilities", "weight")
+            if c in nf.column_names
+        }
+
+        ef = read_table(exposures, ["creditor", "debtor", "collateral"])
+        require_column(ef, "amount", exp_name)
+        cred = positions(ef, "creditor", index, exp_name)
+        debt = positions(ef, "debtor", index, exp_name)
+        amount = numeric_column(ef, "amount", exp_name)
+        same = np.flatnonzero(cred == debt)
+        if same.size:
+            k = int(same[0])
+            raise ContagionInputError(
+                f"{exp_name} row {row_of(k)}, field 'debtor': '{ids[debt[k]]}' cannot owe itself"
+            )
+        matrix = sp.csr_array((amount, (cred, debt)), shape=(n, n))
+        matrix.sum_duplicates()
+        recovery = None
+        if "recovery" in ef.column_names:
+            rec = numeric_column(ef, "recovery", exp_name, fraction=True)
+            recovered = sp.csr_array((amount * rec, (cred, debt)), shape=(n, n))
+            recovered.sum_duplicates()
+            recovery = recovered.copy()
+            recovery.data = np.divide(
+                recovered.data, matrix.data, out=np.zeros_like(matrix.data),
+                where=matrix.data > 0,
+            )
+        loans: tuple[CollateralLoan, ...] = ()
+
+        asset_ids: tuple[str, ...] = ()
+        hold = price = depth = None
+        issuers: dict[str, str] = {}
+        assets_index = pa.array([], pa.string())
+        if prices is not None:
+            pr_name = Path(prices).name
+            pf = read_table(prices, ["asset", "issuer"])
+            assets_index = text_column(pf, "asset", pr_name)
+            asset_ids = tuple(assets_index.to_pylist())
+            price = numeric_column(pf, "price", pr_name)
+            depth = numeric_column(pf, "depth", pr_name)
+            if "issuer" in pf.column_names:
+                known = set(ids)
+                for k, (a, iss) in enumerate(
+                    zip(asset_ids, pf["issuer"].to_pylist(), strict=True)
+                ):
+                    if isinstance(iss, str) and iss.strip():
+                        if iss not in known:
+                            raise ContagionInputError(
+                                f"{pr_name} row {row_of(k)}, field 'issuer': unknown id '{iss}'"
+                            )
+                        issuers[a] = iss
+        if holdings is not None:
+            h_name = Path(holdings).name
+            if prices is None:
+                raise ContagionInputError(f"{h_name} needs prices.csv for its assets")
+            hf = read_table(holdings, ["holder", "asset"])
+            require_column(hf, "value", h_name)
+            holder = positions(hf, "holder", index, h_name)
+            asset = positions(hf, "asset", assets_index, h_name, kind="asset")
+            value = numeric_column(hf, "value", h_name)
+            hold = sp.csr_array((value, (holder, asset)), shape=(n, len(asset_ids)))
+            hold.sum_duplicates()
+        if "collateral" in ef.column_names:
+            loans = _loans(ef, ids, cred, debt, amount, asset_ids, exp_name)
+
+        return cls(
+            ids=ids,
+            equity=equity,
+            exposures=matrix,
+            external_assets=optional.get("external_assets"),
+            external_liabilities=optional.get("external_liabilities"),
+            weight=optional.get("weight"),
+            asset_ids=asset_ids,
+            holdings=hold,
+            prices=price,
+            depth=depth,
+            loans=loans,
+            issuers=issuers,
+            recovery=recovery,
+        )
+
+
+def _loans(
+    table: pa.Table,
+    ids: tuple[str, ...],
+    cred: np.ndarray,
+    debt: np.ndarray,
+    amount: np.ndarray,
+    asset_ids: tuple[str, ...],
+    file: str,
+) -> tuple[CollateralLoan, ...]:
+    """Rows of ``exposures.csv`` with a ``collateral`` asset become collateralised loans."""
+    import pandas as pd
+
+    col = table["collateral"].to_pandas()
+    rows = np.flatnonzero((col.notna() & (col.str.strip() != "")).to_numpy(dtype=bool))
+    if rows.size == 0:
+        return ()
+    require_column(table, "collateral_quantity", file)
+    raw_qty = table["collateral_quantity"].to_pandas().iloc[rows]
+    qty = pd.to_numeric(raw_qty, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad_qty = np.flatnonzero(~(qty >= 0))
+    if bad_qty.size:
+        k = int(rows[bad_qty[0]])
+        raise ContagionInputError(
+            f"{file} row {row_of(k)}, field 'collateral_quantity': "
+            f"expected a number >= 0, got {raw_qty.iloc[bad_qty[0]]!r}"
+        )
+    assets = col.iloc[rows].to_numpy(dtype=object)
+    known = set(asset_ids)
+    for j, a in enumerate(assets.tolist()):
+        if a not in known:
+            raise ContagionInputError(
+                f"{file} row {row_of(int(rows[j]))}, field 'collateral': unknown asset id '{a}'"
+            )
+    return tuple(
+        CollateralLoan(
+            lender=ids[cred[k]],
+            borrower=ids[debt[k]],
+            amount=float(amount[k]),
+            asset=str(a),
+            quantity=float(q),
+        )
+        for k, a, q in zip(rows.tolist(), assets.tolist(), qty.tolist(), strict=True)
+    )

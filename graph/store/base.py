@@ -15,7 +15,7 @@ relationships, so conflicting amounts are all kept with their sources.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -138,8 +138,17 @@ class GraphStore(Protocol):
 
     url: str
 
-    def load(self, facts: Iterable[Facts], *, batch_size: int = 5000) -> LoadSummary:
-        """Write facts idempotently (MERGE by stable ids); each batch lands whole or not."""
+    def load(
+        self,
+        facts: Iterable[Facts],
+        *,
+        batch_size: int = 5000,
+        on_batch: Callable[[LoadSummary], None] | None = None,
+    ) -> LoadSummary:
+        """Write facts idempotently (MERGE by stable ids); each batch lands whole or not.
+
+        ``on_batch`` is called with each committed batch's summary (progress bars).
+        """
         ...
 
     def counts(self) -> Mapping[str, int]:

@@ -12,10 +12,23 @@ import pytest
 
 GAZETTEER = Path(__file__).resolve().parents[2] / "ontologies" / "gazetteer.jsonl"
 
-KINDS = frozenset({
-    "Exchange", "Lender", "TradingFirm", "InvestmentFirm", "Bank", "Company", "MediaOutlet",
-    "Regulator", "Protocol", "Person", "Token", "Stablecoin", "Place",
-})
+KINDS = frozenset(
+    {
+        "Exchange",
+        "Lender",
+        "TradingFirm",
+        "InvestmentFirm",
+        "Bank",
+        "Company",
+        "MediaOutlet",
+        "Regulator",
+        "Protocol",
+        "Person",
+        "Token",
+        "Stablecoin",
+        "Place",
+    }
+)
 REQUIRED = ("label", "pattern", "id", "name")
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_ENTITIES = 400
@@ -43,12 +56,14 @@ def test_every_line_has_the_required_string_fields(rows: list[dict[str, Any]]) -
     for row in rows:
         for key in REQUIRED:
             value = row.get(key)
-            assert isinstance(value, str) and value.strip(), \
+            assert isinstance(value, str) and value.strip(), (
                 f"line {row['_line']}: field {key!r} missing or empty"
+            )
             assert value == value.strip(), f"line {row['_line']}: {key!r} has outer whitespace"
         if "desc" in row:
-            assert isinstance(row["desc"], str) and row["desc"].strip(), \
+            assert isinstance(row["desc"], str) and row["desc"].strip(), (
                 f"line {row['_line']}: empty desc"
+            )
 
 
 def test_labels_are_entity_kinds(rows: list[dict[str, Any]]) -> None:
@@ -108,21 +123,24 @@ def test_canonical_name_is_a_pattern(rows: list[dict[str, Any]]) -> None:
     assert not missing, f"canonical name not among the patterns of: {missing[:10]}"
 
 
-@pytest.mark.parametrize(("pattern", "ident", "label"), [
-    ("FTX", "ftx", "Exchange"),
-    ("Alameda", "alameda-research", "TradingFirm"),
-    ("3AC", "three-arrows-capital", "InvestmentFirm"),
-    ("SBF", "sam-bankman-fried", "Person"),
-    ("CZ", "changpeng-zhao", "Person"),
-    ("FTT", "ftt", "Token"),
-    ("SOL", "sol", "Token"),
-    ("Solana", "solana", "Protocol"),
-    ("Serum", "serum", "Protocol"),
-    ("SRM", "srm", "Token"),
-    ("UST", "ust", "Stablecoin"),
-    ("SVB", "silicon-valley-bank", "Bank"),
-    ("Bahamas", "bahamas", "Place"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "ident", "label"),
+    [
+        ("FTX", "ftx", "Exchange"),
+        ("Alameda", "alameda-research", "TradingFirm"),
+        ("3AC", "three-arrows-capital", "InvestmentFirm"),
+        ("SBF", "sam-bankman-fried", "Person"),
+        ("CZ", "changpeng-zhao", "Person"),
+        ("FTT", "ftt", "Token"),
+        ("SOL", "sol", "Token"),
+        ("Solana", "solana", "Protocol"),
+        ("Serum", "serum", "Protocol"),
+        ("SRM", "srm", "Token"),
+        ("UST", "ust", "Stablecoin"),
+        ("SVB", "silicon-valley-bank", "Bank"),
+        ("Bahamas", "bahamas", "Place"),
+    ],
+)
 def test_key_entities(rows: list[dict[str, Any]], pattern: str, ident: str, label: str) -> None:
     match = [row for row in rows if row["pattern"] == pattern]
     assert match, f"{pattern!r} is not a pattern"

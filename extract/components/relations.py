@@ -1,0 +1,488 @@
+"""``fallout_relations``: typed, directed relations from cue patterns between entity mentions."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extract._data import Cues, load_cues
+from extract.components.attributes import Quantity
+from extract.model import DropReason
+from extract.resolve import EntityRecord, Occurrence
+
+__all__ = ["RelationExtractor", "make_relations"]
+
+_COORD = re.compile(r"\s*(,|and|or|&|, and|, or|as well as|plus|/)\s*")
+_POSSESSIVE = re.compile(r"['\u2019](s\b|\s)")
+_APPOSITION = re.compile(r"^\s*,[^,]{0,90},\s*")
+_QUOTE_VERB = re.compile(r"\b(told|asked|warned|said to|wrote to|messaged)\W*$")
+_QUOTE_BODY = re.compile(r"\b(us|we)\b(.{0,60}?)\byou\b")
+_MONEY_TYPES = frozenset(
+    {
+        "LENT_TO",
+        "DEPOSITED_WITH",
+        "ACQUIRED",
+        "INVESTED_IN",
+        "HOLDS",
+        "PLEDGED_COLLATERAL",
+        "EXPOSED_TO",
+        "LIQUIDATED",
+        "OWNS",
+    }
+)
+_PARTY = frozenset(
+    {
+        "Exchange",
+        "Lender",
+        "TradingFirm",
+        "InvestmentFirm",
+        "Bank",
+        "Company",
+        "MediaOutlet",
+        "Regulator",
+        "Protocol",
+        "Person",
+    }
+)
+_ASSET = frozenset({"Token", "Stablecoin"})
+
+
+@dataclass
+class _Pair:
+    head: Occurrence
+    tail: Occurrence
+    between: str
+    cue_start: int
+    cue_end: int
+
+
+class RelationExtractor:
+    """Match the cues of ``ontologies/relation_cues.json`` between mentions of one sentence."""
+
+    def __init__(self, name: str, path: str | None) -> None:
+        self.name = name
+        self.cues: Cues = load_cues(path)
+        self.max_between: int = int(self.cues.raw["max_between_chars"])
+        self.proxies: dict[str, str] = {
+            k: v for k, v in self.cues.raw["proxies"].items() if not k.startswith("_")
+        }
+        self.hedge_factor = float(self.cues.raw["hedged_confidence_factor"])
+        self._labels: list[int] = []
+        self.group_affiliation = re.compile(self.cues.raw["group_affiliation"])
+        self.prep_head = re.compile(self.cues.raw["prepositional_heads"])
+        self.min_confidence = float(self.cues.raw["min_confidence"])
+
+    # -- per document -------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        """Process one document in place and return it."""
+        records: dict[str, EntityRecord] = doc._.fallout_entities or {}
+        occs: list[Occurrence] = doc._.fallout_refs or []
+        quantities: list[Quantity] = doc._.fallout_quantities or []
+        drops: Counter[str] = Counter()
+        found: list[dict[str, Any]] = []
+        text = doc.text
+        starts = [o.start for o in occs]
+        q_starts = [q.start for q in quantities]
+        transcript = doc._.fallout_transcript
+        header = [(sp.line_start, sp.line_end) for sp in transcript.speakers] if transcript else []
+        if len(occs) >= 2:
+            self._labels = (
+                [t.label_start for t in transcript.turns] if transcript is not None else []
+            )
+            for sent in doc.sents:
+                if any(a <= sent.start_char < b for a, b in header):
+                    continue  # speaker headers are read by _transcript_header
+                lo = bisect_left(starts, sent.start_char)
+                hi = bisect_left(starts, sent.end_char)
+                if hi - lo < 2:
+                    continue
+                sent_occs = _dedupe(occs[lo:hi])
+                if len(sent_occs) < 2:
+                    continue
+                qlo = bisect_left(q_starts, sent.start_char)
+                qhi = bisect_left(q_starts, sent.end_char)
+                self._sentence(
+                    text,
+                    sent.start_char,
+                    sent.end_char,
+                    sent_occs,
+                    quantities[qlo:qhi],
+                    records,
+                    found,
+                    drops,
+                )
+        self._transcript_header(doc, records, occs, found)
+        if transcript is not None:
+            for rel in found:
+                if rel.get("speaker") is None:
+                    rel["speaker"] = transcript.speaker_at(rel["evidence"][0]["start"])
+        doc._.fallout_relations = _merge(found, drops, self.min_confidence)
+        doc._.fallout_drops = drops
+        return doc
+
+    # -- per sentence -------------------------------------------------------------------
+    def _sentence(
+        self,
+        text: str,
+        s_start: int,
+        s_end: int,
+        occs: list[Occurrence],
+        quantities: list[Quantity],
+        records: dict[str, EntityRecord],
+        out: list[dict[str, Any]],
+        drops: Counter[str],
+    ) -> None:
+        groups: list[list[Occurrence]] = [[occs[0]]]
+        for prev, occ in zip(occs, occs[1:], strict=False):
+            gap = text[prev.end : occ.start]
+            same_kind = _kind(prev.type) == _kind(occ.type) and not _POSSESSIVE.match(text, occ.end)
+            if (
+                same_kind
+                and not occ.ref
+                and not prev.ref
+                and _COORD.fullmatch(gap)
+                and gap.strip() != "/"
+            ):
+                groups[-1].append(occ)
+            else:
+                groups.append([occ])
+        sentence = text[s_start:s_end]
+        strong_hedge = self.cues.hedging.search(sentence.lower()) is not None
+        labels = set(self._labels)
+        produced: list[dict[str, Any]] = []
+        for group in groups:
+            if len(group) < 2 or _kind(group[0].type) != "org":
+                continue
+            around = (
+                text[max(s_start, group[0].start - 40) : group[0].start]
+                + " | "
+                + text[group[-1].end : min(s_end, group[-1].end + 30)]
+            ).lower()
+            if self.group_affiliation.search(around):
+                for a, b in zip(group, group[1:], strict=False):
+                    if a.entity_id != b.entity_id:
+                        rel = {
+                            "head": a.entity_id,
+                            "type": "AFFILIATED_WITH",
+                            "tail": b.entity_id,
+                            "confidence": 0.75,
+                            "negated": False,
+                            "hedged": strong_hedge,
+                        }
+                        produced.append(rel)
+        for gi in range(len(groups)):
+            for gj in range(gi + 1, min(len(groups), gi + 5)):
+                left, right = groups[gi], groups[gj]
+                b_start, b_end = left[-1].end, right[0].start
+                if b_end - b_start > self.max_between:
+                    break
+                inner = [o for g in groups[gi + 1 : gj] for o in g]
+                across = any(o.type in _PARTY and not _POSSESSIVE.match(text, o.end) for o in inner)
+                first_gap = text[b_start : b_start + 2]
+                if first_gap.startswith(":") and left[0].start in labels:
+                    continue  # a speaker label is not the subject of what follows
+                if first_gap.startswith(",") and self.prep_head.search(
+                    text[max(s_start, left[0].start - 20) : left[0].start].lower()
+                ):
+                    continue  # the left group closes a clause ("owned by X, had lent ...")
+                tail_possessive = _POSSESSIVE.match(text, right[-1].end) is not None
+                pieces, pos = [], b_start
+                for o in inner:
+                    pieces.append(text[pos : o.start].lower())
+                    pieces.append("\u00a7")
+                    pos = o.end
+                pieces.append(text[pos:b_end].lower())
+                between = "".join(pieces)
+                after = text[right[-1].end : min(s_end, right[-1].end + 80)].lower()
+                appo = _APPOSITION.match(between) if across else None
+                if appo is not None and "\u00a7" not in between[appo.end() :]:
+                    # "X, the lender owned by Y, lent to Z": skip the apposition
+                    between = " " + between[appo.end() :]
+                    across = False
+                rels = self._match(
+                    between,
+                    left,
+                    right,
+                    across,
+                    records,
+                    drops,
+                    after=after,
+                    tail_possessive=tail_possessive,
+                )
+                if not rels and not across and _QUOTE_VERB.search(between):
+                    q = _QUOTE_BODY.search(text[right[-1].end : s_end].lower())
+                    if q:
+                        rels = self._match(
+                            q.group(2) + " ", left, right, False, records, drops, quoted=True
+                        )
+                for rel, cue_span in rels:
+                    self._attributes(
+                        rel,
+                        text,
+                        s_start,
+                        s_end,
+                        b_start,
+                        b_end,
+                        between,
+                        cue_span,
+                        quantities,
+                        occs,
+                        records,
+                        strong_hedge,
+                    )
+                    produced.append(rel)
+        lenders = {r["head"] for r in produced if r["type"] == "LENT_TO" and not r["negated"]}
+        produced = [
+            r for r in produced if not (r["type"] == "PLEDGED_COLLATERAL" and r["head"] in lenders)
+        ]
+        for rel in produced:
+            if rel["type"] == "PLEDGED_COLLATERAL":
+                lender = next(
+                    (
+                        r["head"]
+                        for r in produced
+                        if r["type"] == "LENT_TO" and r["tail"] == rel["head"] and not r["negated"]
+                    ),
+                    None,
+                )
+                if lender:
+                    rel["to"] = lender
+        for rel in produced:
+            rel["evidence"] = [{"text": sentence, "start": s_start, "end": s_end}]
+        out.extend(produced)
+
+    def _match(
+        self,
+        between: str,
+        left: list[Occurrence],
+        right: list[Occurrence],
+        across: bool,
+        records: dict[str, EntityRecord],
+        drops: Counter[str],
+        quoted: bool = False,
+        after: str = "",
+        tail_possessive: bool = False,
+    ) -> list[tuple[dict[str, Any], tuple[int, int]]]:
+        results: list[tuple[dict[str, Any], tuple[int, int]]] = []
+        matched_any = False
+        for h_occ in left:
+            for t_occ in right:
+                done = False
+                for cue in self.cues.relations:
+                    if across and not cue.get("across"):
+                        continue
+                    if tail_possessive and cue["after_regex"] is None:
+                        continue
+                    m = cue["regex"].search(between)
+                    if m is None or (
+                        cue["after_regex"] is not None and cue["after_regex"].search(after) is None
+                    ):
+                        continue
+                    matched_any = True
+                    head, tail = (t_occ, h_occ) if cue.get("reverse") else (h_occ, t_occ)
+                    fitted = self._fit(cue, head, tail, records)
+                    if fitted is None:
+                        continue
+                    head_id, tail_id = fitted
+                    rel: dict[str, Any] = {
+                        "head": head_id,
+                        "type": cue["type"],
+                        "tail": tail_id,
+                        "confidence": 0.6 if quoted else (0.85 if len(between) < 60 else 0.7),
+                        "negated": False,
+                        "hedged": False,
+                        "_ref": head.ref or tail.ref,
+                        "_across": across,
+                    }
+                    if "status" in cue:
+                        rel["status"] = cue["status"]
+                    results.append((rel, (m.start(), m.end())))
+                    done = True
+                    break
+                if not done and matched_any:
+                    drops[DropReason.OFF_SCHEMA_PATTERN.value] += 1
+        return results
+
+    def _fit(
+        self,
+        cue: dict[str, Any],
+        head: Occurrence,
+        tail: Occurrence,
+        records: dict[str, EntityRecord],
+    ) -> tuple[str, str] | None:
+        kinds_h, kinds_t = self.cues.schema[cue["type"]]
+        h_type, t_type = head.type, tail.type
+        h_id, t_id = head.entity_id, tail.entity_id
+        head_kinds = cue.get("head_kinds")
+        if head_kinds is not None and h_type not in head_kinds:
+            return None
+        if h_type not in kinds_h and h_type == "Person" and self.proxies.get(h_id) in records:
+            h_id = self.proxies[h_id]
+            h_type = records[h_id].type
+        if t_type not in kinds_t and t_type == "Person" and self.proxies.get(t_id) in records:
+            t_id = self.proxies[t_id]
+            t_type = records[t_id].type
+        if h_type not in kinds_h or t_type not in kinds_t:
+            return None
+        return h_id, t_id
+
+    def _attributes(
+        self,
+        rel: dict[str, Any],
+        text: str,
+        s_start: int,
+        s_end: int,
+        b_start: int,
+        b_end: int,
+        between: str,
+        cue_span: tuple[int, int],
+        quantities: list[Quantity],
+        occs: list[Occurrence],
+        records: dict[str, EntityRecord],
+        strong_hedge: bool,
+    ) -> None:
+        window = between[max(0, cue_span[0] - 30) : cue_span[1]]
+        before_head = text[max(s_start, b_start - 60) : b_start].lower()
+        head_start = before_head.rfind("\u00a7")
+        near = between[: cue_span[1]]
+        if self.cues.negation.search(window):
+            rel["negated"] = True
+        if (
+            strong_hedge
+            or self.cues.hedging_near.search(near)
+            or self.cues.hedging_near.search(before_head[head_start + 1 :][-30:])
+        ):
+            rel["hedged"] = True
+            rel["confidence"] = round(rel["confidence"] * self.hedge_factor, 3)
+            if rel.get("status") == "completed":
+                rel["status"] = "rumoured"
+        if rel.pop("_ref"):
+            rel["confidence"] = round(rel["confidence"] * 0.9, 3)
+        if rel.pop("_across"):
+            rel["confidence"] = round(rel["confidence"] * 0.9, 3)
+        rtype = rel["type"]
+        inside = [q for q in quantities if b_start <= q.start < b_end]
+        others = sorted(
+            (q for q in quantities if not b_start <= q.start < b_end),
+            key=lambda q: abs(q.start - b_end),
+        )
+        ordered = inside + others
+        if rtype in _MONEY_TYPES:
+            pool = inside if rtype in ("PLEDGED_COLLATERAL", "HOLDS") else ordered
+            money = next((q for q in pool if q.kind == "money"), None)
+            if money is not None:
+                rel["amount"], rel["currency"] = money.value, money.unit
+        tail_rec = records.get(rel["tail"])
+        if rtype in ("PLEDGED_COLLATERAL", "HOLDS") and tail_rec is not None:
+            forms = {tail_rec.name.upper(), *(a.upper() for a in tail_rec.aliases)}
+            qty = next((q for q in ordered if q.kind == "quantity" and q.unit in forms), None)
+            if qty is not None:
+                rel["quantity"] = qty.value
+                rel["asset"] = rel["tail"]
+        if rtype in ("LENT_TO", "DEPOSITED_WITH", "EXPOSED_TO"):
+            asset = next((o for o in occs if o.type in _ASSET and b_start <= o.start < b_end), None)
+            if asset is not None:
+                rel["asset"] = asset.entity_id
+        date = next((q for q in ordered if q.kind == "date"), None)
+        if date is not None:
+            rel["date"] = date.iso
+
+    def _transcript_header(
+        self,
+        doc: Doc,
+        records: dict[str, EntityRecord],
+        occs: list[Occurrence],
+        out: list[dict[str, Any]],
+    ) -> None:
+        transcript = doc._.fallout_transcript
+        if transcript is None:
+            return
+        names = [o for o in occs if not o.ref]
+        for sp in transcript.speakers:
+            person = next((o for o in names if o.start <= sp.start < o.end), None)
+            firm = next((o for o in names if o.start <= sp.firm_start < o.end), None)
+            if person is None or firm is None or person.entity_id == firm.entity_id:
+                continue
+            role = sp.role.lower()
+            rtype = (
+                "LEADS"
+                if re.search(r"\b(ceo|founder|co-founder|chief executive)\b", role)
+                else "WORKS_FOR"
+            )
+            line = doc.text[sp.line_start : sp.line_end]
+            out.append(
+                {
+                    "head": person.entity_id,
+                    "type": rtype,
+                    "tail": firm.entity_id,
+                    "confidence": 0.9,
+                    "negated": False,
+                    "hedged": False,
+                    "evidence": [{"text": line, "start": sp.line_start, "end": sp.line_end}],
+                }
+            )
+
+
+def _kind(entity_type: str) -> str:
+    if entity_type == "Person":
+        return "person"
+    if entity_type in _ASSET:
+        return "asset"
+    return "org" if entity_type in _PARTY else "other"
+
+
+def _dedupe(occs: list[Occurrence]) -> list[Occurrence]:
+    out: list[Occurrence] = []
+    for o in occs:
+        if out and o.start < out[-1].end:
+            continue
+        out.append(o)
+    return out
+
+
+def _merge(
+    found: list[dict[str, Any]], drops: Counter[str], min_confidence: float
+) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, ...], dict[str, Any]] = {}
+    for rel in found:
+        if rel["head"] == rel["tail"]:
+            drops[DropReason.SELF_LOOP.value] += 1
+            continue
+        if rel["confidence"] < min_confidence:
+            drops[DropReason.LOW_CONFIDENCE.value] += 1
+            continue
+        ends = (rel["head"], rel["tail"])
+        if rel["type"] == "AFFILIATED_WITH":
+            ends = tuple(sorted(ends))
+        key = (*ends, rel["type"], str(rel["negated"]))
+        if key not in merged:
+            merged[key] = rel
+            continue
+        drops[DropReason.DUPLICATE.value] += 1
+        kept = merged[key]
+        for ev in rel["evidence"]:
+            if ev not in kept["evidence"] and len(kept["evidence"]) < 5:
+                kept["evidence"].append(ev)
+        kept["confidence"] = max(kept["confidence"], rel["confidence"])
+        kept["hedged"] = kept["hedged"] and rel["hedged"]
+        for attr in ("amount", "currency", "asset", "quantity", "date", "status", "to", "speaker"):
+            if kept.get(attr) is None and rel.get(attr) is not None:
+                kept[attr] = rel[attr]
+    return list(merged.values())
+
+
+@Language.factory(
+    "fallout_relations",
+    assigns=["doc._.fallout_relations"],
+    requires=["doc._.fallout_refs", "doc._.fallout_quantities"],
+    default_config={"path": None},
+)
+def make_relations(nlp: Language, name: str, path: str | None) -> RelationExtractor:
+    """Build the relation extractor from ``ontologies/relation_cues.json`` (or ``path``)."""
+    return RelationExtractor(name, path)

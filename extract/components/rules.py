@@ -1,0 +1,366 @@
+"""Rule components: sentences, transcript speakers, names the gazetteer does not know, merging."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy
+from spacy import util
+from spacy.attrs import SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from extract._data import load_cues, load_gazetteer
+from extract.components.gazetteer import SPANS_KEY as GAZETTEER_KEY
+from extract.transcript import parse_transcript
+
+__all__ = [
+    "EntityMerger",
+    "EntityRules",
+    "Sentences",
+    "TranscriptSpeakers",
+    "make_entities",
+    "make_entity_rules",
+    "make_sentences",
+    "make_transcript",
+]
+
+TRANSCRIPT_KEY = "fallout_transcript"
+RULES_KEY = "fallout_rules"
+_SENT_END = frozenset({".", "!", "?", "...", "\u2026", "?!", "!?"})
+_CLOSERS = frozenset({"\u201d", '"', ")", "\u2019"})
+_TICKER = re.compile(r"^\$?[A-Z][A-Z0-9]{1,6}$")
+
+
+class Sentences:
+    """Split at sentence-final punctuation and at line breaks (fast, rule-based)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Process one document in place and return it."""
+        n = len(doc)
+        if n == 0:
+            return doc
+        flags = numpy.full((n, 1), -1, dtype="int32")
+        texts = [t.text for t in doc]
+        spaces = [t.whitespace_ for t in doc]
+        start = True
+        for i in range(n):
+            text = texts[i]
+            if start:
+                flags[i, 0] = 1
+            if text.isspace():
+                start = start or "\n" in text
+                continue
+            start = (
+                (
+                    text in _SENT_END
+                    and not (i + 1 < n and texts[i + 1] in _CLOSERS and not spaces[i])
+                )
+                or "\n" in spaces[i]
+                or (text in _CLOSERS and i > 0 and texts[i - 1] in _SENT_END)
+            )
+        doc.from_array([SENT_START], flags.astype("uint64"))  # type: ignore[arg-type]
+        return doc
+
+
+@Language.factory("fallout_sentences", assigns=["token.is_sent_start"])
+def make_sentences(nlp: Language, name: str) -> Sentences:
+    """Build the rule-based sentence splitter."""
+    return Sentences(name)
+
+
+class TranscriptSpeakers:
+    """Find speaker turns and the header's speakers and firms; store the transcript."""
+
+    def __init__(self, name: str, path: str | None) -> None:
+        self.name = name
+        self.path = path
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Process one document in place and return it."""
+        transcript = parse_transcript(doc.text) if ":" in doc.text else None
+        doc._.fallout_transcript = transcript
+        spans: list[Span] = []
+        if transcript is not None:
+            gaz = load_gazetteer(self.path)
+            suffixes = load_cues().raw["org_suffixes"]
+            for sp in transcript.speakers:
+                span = doc.char_span(sp.start, sp.end, label="Person", alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+                if sp.firm and sp.firm_start >= 0:
+                    entry = gaz.lookup(sp.firm)
+                    last = sp.firm.split()[-1]
+                    label = entry.label if entry else suffixes.get(last, "InvestmentFirm")
+                    firm = doc.char_span(
+                        sp.firm_start,
+                        sp.firm_end,
+                        label=label,
+                        alignment_mode="expand",
+                        span_id=entry.id if entry else "",
+                    )
+                    if firm is not None:
+                        spans.append(firm)
+            for turn in transcript.turns:
+                span = doc.char_span(
+                    turn.label_start, turn.label_end, label="Person", alignment_mode="expand"
+                )
+                if span is not None:
+                    spans.append(span)
+        doc.spans[TRANSCRIPT_KEY] = spans
+        return doc
+
+
+@Language.factory(
+    "fallout_transcript",
+    assigns=["doc.spans", "doc._.fallout_transcript"],
+    default_config={"path": None},
+)
+def make_transcript(nlp: Language, name: str, path: str | None) -> TranscriptSpeakers:
+    """Build the transcript component (speaker labels and header)."""
+    return TranscriptSpeakers(name, path)
+
+
+def _is_name_token(token: Token) -> bool:
+    text = token.text
+    return (
+        bool(text)
+        and text[0].isupper()
+        and (token.is_alpha or any(c.isalpha() for c in text))
+        and "\n" not in text
+    )
+
+
+class EntityRules:
+    """Names no list knows: organisation suffixes, tickers, persons near titles."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        raw = load_cues().raw
+        self.suffixes: dict[str, str] = raw["org_suffixes"]
+        self.stop = frozenset(raw["name_stopwords"])
+        self.token_cues = frozenset(raw["token_cues_after"])
+        self.title_cues = frozenset(raw["person_title_cues"])
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Process one document in place and return it."""
+        spans: list[Span] = []
+        n = len(doc)
+        i = 0
+        while i < n:
+            token = doc[i]
+            if not _is_name_token(token):
+                i += 1
+                continue
+            j = i
+            while j < n and _is_name_token(doc[j]) and j - i < 6:
+                j += 1
+            spans.extend(self._run(doc, i, j))
+            i = j
+        for token in doc:
+            text = token.text
+            if _TICKER.match(text) and len(text.lstrip("$")) >= 2:
+                nxt = doc[token.i + 1].lower_ if token.i + 1 < n else ""
+                prev = doc[token.i - 1].lower_ if token.i else ""
+                if (
+                    nxt in self.token_cues
+                    or text.startswith("$")
+                    or (prev in ("million", "billion", "thousand", "m", "bn") and nxt != "of")
+                ):
+                    spans.append(Span(doc, token.i, token.i + 1, label="Token"))
+        doc.spans[RULES_KEY] = spans
+        return doc
+
+    def _run(self, doc: Doc, i: int, j: int) -> list[Span]:
+        while i < j and doc[i].text in self.stop:
+            i += 1
+        if i >= j:
+            return []
+        words = [t.text for t in doc[i:j]]
+        # organisation: capitalised words ending in a known suffix
+        for k in range(len(words) - 1, 0, -1):
+            label = self.suffixes.get(words[k])
+            if label:
+                return [Span(doc, i, i + k + 1, label=label)]
+        # person: two or three name words near a title cue
+        if (
+            2 <= len(words) <= 3
+            and all(t.is_alpha or "-" in t.text for t in doc[i:j])
+            and not any(t.is_upper and len(t) > 1 for t in doc[i:j])
+        ):
+            before = " ".join(t.lower_ for t in doc[max(0, i - 3) : i])
+            after = " ".join(t.lower_ for t in doc[j : j + 4])
+            if any(cue in before.split() or f"{cue}" in before for cue in self.title_cues) or any(
+                after.startswith(p)
+                for p in (
+                    ", the",
+                    ", a ",
+                    ", its",
+                    ", who",
+                    "said",
+                    ", former",
+                    ", chief",
+                    ", ceo",
+                    ", founder",
+                    ", co-founder",
+                    "told",
+                    "wrote",
+                )
+            ):
+                return [Span(doc, i, j, label="Person")]
+        return []
+
+
+@Language.factory("fallout_entity_rules", assigns=["doc.spans"])
+def make_entity_rules(nlp: Language, name: str) -> EntityRules:
+    """Build the rules for names the gazetteer does not know."""
+    return EntityRules(name)
+
+
+class EntityMerger:
+    """Merge candidates into ``doc.ents``: transcript > gazetteer > rules > statistical NER.
+
+    The statistical NER (a disabled pipe named by ``ner``) runs only on sentences holding a
+    capitalised word that no rule or list explains, gathered across a batch.
+    """
+
+    def __init__(self, nlp: Language, name: str, ner: str) -> None:
+        self.name = name
+        self.nlp = nlp
+        self.ner_name = ner
+        self.stop = frozenset(load_cues().raw["name_stopwords"])
+
+    def _ner(self) -> Any:
+        names = self.nlp.component_names
+        return self.nlp.get_pipe(self.ner_name) if self.ner_name in names else None
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Process one document in place and return it."""
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        """Process a stream of documents in batches."""
+        ner = self._ner()
+        for batch in util.minibatch(stream, size=batch_size):  # type: ignore[no-untyped-call]
+            docs: list[Doc] = list(batch)
+            if ner is None:
+                for doc in docs:
+                    self._merge(doc, [])
+                    yield doc
+                continue
+            pieces: list[tuple[int, int]] = []
+            subdocs: list[Doc] = []
+            for k, doc in enumerate(docs):
+                for sent_start, sent_end in self._unexplained(doc):
+                    span = doc[sent_start:sent_end]
+                    subdocs.append(span.as_doc())
+                    pieces.append((k, sent_start))
+            found: list[list[Span]] = [[] for _ in docs]
+            for (k, offset), sub in zip(pieces, ner.pipe(subdocs, batch_size=512), strict=True):
+                doc = docs[k]
+                for ent in sub.ents:
+                    found[k].append(
+                        Span(doc, ent.start + offset, ent.end + offset, label=ent.label_)
+                    )
+            for doc, ents in zip(docs, found, strict=True):
+                self._merge(doc, ents)
+                yield doc
+
+    def _unexplained(self, doc: Doc) -> list[tuple[int, int]]:
+        covered = bytearray(len(doc))
+        for key in (TRANSCRIPT_KEY, GAZETTEER_KEY, RULES_KEY):
+            if key in doc.spans:
+                for span in doc.spans[key]:
+                    covered[span.start : span.end] = b"\x01" * (span.end - span.start)
+        out = []
+        for sent in doc.sents:
+            for token in sent:
+                text = token.text
+                if covered[token.i] or not text[:1].isupper() or text in self.stop:
+                    continue
+                if token.i == sent.start and not (
+                    token.i + 1 < len(doc) and doc[token.i + 1].text[:1].isupper()
+                ):
+                    continue
+                out.append((sent.start, sent.end))
+                break
+        return out
+
+    def _merge(self, doc: Doc, ner_spans: list[Span]) -> None:
+        candidates: list[tuple[int, int, Span]] = []
+        for priority, key in enumerate((TRANSCRIPT_KEY, GAZETTEER_KEY, RULES_KEY)):
+            if key in doc.spans:
+                candidates.extend((priority, -len(s), s) for s in doc.spans[key])
+        candidates.extend(
+            (3, -len(s), s) for s in (_clean_ner(e, self.stop) for e in ner_spans) if s
+        )
+        candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
+        taken = bytearray(len(doc))
+        chosen: list[Span] = []
+        for _, _, span in candidates:
+            if any(taken[span.start : span.end]):
+                continue
+            for k in range(span.start, span.end):
+                taken[k] = 1
+            chosen.append(Span(doc, span.start, span.end, label=span.label_, span_id=span.id_))
+        doc.set_ents(sorted(chosen, key=lambda s: s.start), default="outside")
+
+
+_TRIM = frozenset(
+    {
+        "'s",
+        "\u2019s",
+        "'",
+        "\u2019",
+        ",",
+        "-",
+        ".",
+        ":",
+        ";",
+        "(",
+        ")",
+        '"',
+        "\u201c",
+        "\u201d",
+        "'d",
+        "\u2019d",
+    }
+)
+
+
+def _clean_ner(span: Span, stop: frozenset[str]) -> Span | None:
+    """Trim punctuation and stop words off a statistical NER span; refuse implausible ones."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (doc[start].text in _TRIM or doc[start].text in stop):
+        start += 1
+    while end > start and (doc[end - 1].text in _TRIM or doc[end - 1].text in stop):
+        end -= 1
+    if end <= start:
+        return None
+    first = doc[start]
+    text = doc[start:end].text
+    if "\n" in text or not text[0].isupper() or len(text) < 2 or text.startswith("@"):
+        if not (text[:1].isdigit() and any(c.isupper() for c in text)):
+            return None
+    if end - start == 1 and first.is_sent_start and first.is_title and not first.is_upper:
+        return None
+    if (
+        any(t.is_digit for t in doc[start:end])
+        and end - start == 1
+        and not first.is_alpha
+        and not any(c.isupper() for c in first.text)
+    ):
+        return None
+    return Span(doc, start, end, label=span.label_)
+
+
+@Language.factory("fallout_entities", assigns=["doc.ents"], default_config={"ner": "ner"})
+def make_entities(nlp: Language, name: str, ner: str) -> EntityMerger:
+    """Build the merger of entity candidates (``ner``: the statistical pipe to consult)."""
+    return EntityMerger(nlp, name, ner)

@@ -1,0 +1,238 @@
+"""Build the spaCy pipeline from ``config.cfg`` and turn texts and files into facts."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from extract.errors import PipelineConfigError, ReaderError
+from extract.model import (
+    Document,
+    Entity,
+    Evidence,
+    ExtractionStats,
+    Facts,
+    Mention,
+    Relation,
+)
+from extract.readers import DEFAULT_MAX_BYTES, ReadResult, read_file, read_text
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+__all__ = [
+    "CONFIG_PATH",
+    "MODEL_PATH",
+    "FileResult",
+    "build_nlp",
+    "default_nlp",
+    "doc_to_facts",
+    "extract_files",
+    "extract_text",
+]
+
+log = logging.getLogger(__name__)
+
+CONFIG_PATH = Path(__file__).with_name("config.cfg")
+"""The default pipeline configuration."""
+
+MODEL_PATH = Path(__file__).parent / "models" / "ner"
+"""Where ``fallout train`` writes the trained pipeline; shipped with the package."""
+
+
+def build_nlp(model: str | Path | None = "auto", *, config: str | Path | None = None) -> Language:
+    """Build the extraction pipeline.
+
+    Parameters
+    ----------
+    model
+        ``"auto"`` loads the shipped trained model when present, else the rule-only
+        pipeline; a path loads that model; ``None`` forces the rule-only pipeline.
+    config
+        A spaCy config file to use instead of ``extract/config.cfg``.
+
+    Raises
+    ------
+    PipelineConfigError
+        If the config or model cannot be loaded.
+    """
+    import spacy
+    from spacy import util
+
+    import extract.components  # noqa: F401  (registers the factories)
+
+    if model == "auto":
+        model = MODEL_PATH if (MODEL_PATH / "config.cfg").exists() else None
+    try:
+        if model is not None:
+            nlp = spacy.load(Path(model))
+        else:
+            cfg = util.load_config(Path(config) if config else CONFIG_PATH, interpolate=False)
+            cfg["nlp"]["pipeline"] = [p for p in cfg["nlp"]["pipeline"] if p != "ner"]
+            cfg["components"].pop("ner", None)
+            nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    except (OSError, ValueError) as err:
+        raise PipelineConfigError(
+            f"cannot build the pipeline ({model or config or CONFIG_PATH}): {err}"
+        ) from err
+    if "ner" in nlp.pipe_names:
+        nlp.disable_pipe("ner")  # consulted by fallout_entities on unexplained sentences only
+    nlp.max_length = DEFAULT_MAX_BYTES + 1
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def default_nlp() -> Language:
+    """Return the default pipeline, built once per process."""
+    return build_nlp()
+
+
+@dataclass
+class FileResult:
+    """The outcome for one input file: facts, or the reason it failed."""
+
+    path: str
+    facts: Facts | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    stats: ExtractionStats = field(default_factory=ExtractionStats)
+
+
+def doc_to_facts(doc: Doc, document: Document) -> tuple[Facts, ExtractionStats]:
+    """Turn a processed ``Doc`` into the facts model, with the counts of what was dropped."""
+    stats = ExtractionStats(documents=1)
+    records = doc._.fallout_entities or {}
+    entities = []
+    for rec in records.values():
+        mentions = tuple(Mention(start=s, end=e, text=t) for s, e, t in sorted(set(rec.mentions)))
+        aliases = tuple(sorted(a for a in rec.aliases if a != rec.name))
+        entities.append(
+            Entity(id=rec.id, name=rec.name, type=rec.type, aliases=aliases, mentions=mentions)
+        )
+    relations = []
+    for rel in doc._.fallout_relations or []:
+        data = {k: v for k, v in rel.items() if not k.startswith("_")}
+        data["evidence"] = tuple(Evidence(**ev) for ev in data["evidence"])
+        relations.append(Relation(**data))
+    drops: Counter[str] = doc._.fallout_drops or Counter()
+    stats.dropped.update(drops)
+    stats.entities = len(entities)
+    stats.relations = len(relations)
+    return Facts(document=document, entities=tuple(entities), relations=tuple(relations)), stats
+
+
+def extract_text(
+    text: str, *, source: str = "<text>", title: str | None = None, nlp: Language | None = None
+) -> Facts:
+    """Extract the facts of one text.
+
+    Examples
+    --------
+    >>> facts = extract_text("Quarry Capital lent $4 million to Bellwether Exchange.")
+    >>> [(r.head, r.type.value, r.tail, r.amount) for r in facts.relations]
+    [('quarry-capital', 'LENT_TO', 'bellwether-exchange', 4000000.0)]
+    """
+    read = read_text(text, source=source, title=title)
+    pipe = nlp or default_nlp()
+    facts, _ = doc_to_facts(pipe(read.text), read.document)
+    return facts
+
+
+def _read_all(
+    paths: Iterable[str | Path], max_bytes: int, failed: list[FileResult]
+) -> Iterator[tuple[str, ReadResult]]:
+    for path in paths:
+        try:
+            yield str(path), read_file(path, max_bytes=max_bytes)
+        except ReaderError as err:
+            failed.append(FileResult(path=str(path), error=str(err)))
+        except OSError as err:
+            failed.append(FileResult(path=str(path), error=f"{path}: {err}"))
+
+
+def _extract_serial(
+    paths: Sequence[str], max_bytes: int, batch_size: int, nlp: Language | None
+) -> list[FileResult]:
+    pipe = nlp or default_nlp()
+    failed: list[FileResult] = []
+    done: dict[str, FileResult] = {}
+    stream = ((r.text, (p, r)) for p, r in _read_all(paths, max_bytes, failed))
+    for doc, (path, read) in pipe.pipe(stream, as_tuples=True, batch_size=batch_size):
+        facts, stats = doc_to_facts(doc, read.document)
+        done[path] = FileResult(path=path, facts=facts, warnings=read.warnings, stats=stats)
+    for fr in failed:
+        done[fr.path] = fr
+    return [done[str(p)] for p in paths if str(p) in done]
+
+
+def _worker(args: tuple[list[str], int, int]) -> list[FileResult]:
+    paths, max_bytes, batch_size = args
+    return _extract_serial(paths, max_bytes, batch_size, None)
+
+
+def extract_files(
+    paths: Iterable[str | Path],
+    *,
+    workers: int = 1,
+    on_error: Literal["raise", "skip"] = "skip",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch_size: int = 64,
+    nlp: Language | None = None,
+    progress: Any = None,
+) -> list[FileResult]:
+    """Extract facts from files, in order; a file that cannot be read gets ``error`` set.
+
+    Parameters
+    ----------
+    paths
+        The files to read (txt, md, html, pdf).
+    workers
+        Number of processes (1 runs in this process).
+    on_error
+        ``"skip"`` reports failed files in their ``FileResult``; ``"raise"`` raises the
+        first ``ReaderError``.
+    max_bytes
+        Files larger than this are refused.
+    batch_size
+        Documents per ``nlp.pipe`` batch.
+    nlp
+        A pipeline to use instead of the default (single process only).
+    progress
+        Optional callable receiving the number of files finished after each chunk.
+
+    Raises
+    ------
+    ReaderError
+        If ``on_error="raise"`` and a file cannot be read.
+    """
+    names = [str(p) for p in paths]
+    chunk = max(1, min(64, len(names) // max(1, workers * 4) or 1))
+    chunks = [names[i : i + chunk] for i in range(0, len(names), chunk)]
+    results: list[FileResult] = []
+    if workers <= 1:
+        for part in chunks:
+            results.extend(_extract_serial(part, max_bytes, batch_size, nlp))
+            if progress is not None:
+                progress(len(part))
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork") if hasattr(__import__("os"), "fork") else mp.get_context()
+        with ctx.Pool(workers) as pool:
+            for part_result in pool.imap(_worker, [(c, max_bytes, batch_size) for c in chunks]):
+                results.extend(part_result)
+                if progress is not None:
+                    progress(len(part_result))
+    for fr in results:
+        if fr.error is not None:
+            if on_error == "raise":
+                raise ReaderError(fr.error)
+            log.warning("skipped %s", fr.error)
+    return results
+

@@ -1,0 +1,285 @@
+"""Readers: files (txt, md, html, pdf, transcripts) -> text with a stable document id."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from extract.errors import ReaderError
+from extract.model import Document
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "ReadResult",
+    "decode_bytes",
+    "document_id",
+    "guess_title",
+    "html_to_text",
+    "read_file",
+    "read_text",
+]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+"""Files larger than this (50 MB) are refused unless the caller raises the limit."""
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".text", "")
+
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "noscript",
+        "svg",
+        "form",
+        "button",
+        "iframe",
+        "template",
+        "head",
+    }
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "main",
+        "blockquote",
+        "pre",
+        "title",
+        "dd",
+        "dt",
+        "figcaption",
+    }
+)
+_VOID_TAGS = frozenset(
+    {
+        "br",
+        "img",
+        "hr",
+        "meta",
+        "link",
+        "input",
+        "area",
+        "base",
+        "col",
+        "embed",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+
+
+@dataclass
+class ReadResult:
+    """A document as read: its text (offsets refer to it), metadata and warnings."""
+
+    document: Document
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def document_id(text: str) -> str:
+    r"""Return the stable content id ``sha256:<hex>`` of a text.
+
+    Examples
+    --------
+    >>> document_id("abc")[:15]
+    'sha256:ba7816bf'
+    """
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def guess_title(text: str) -> str:
+    r"""Return the first Markdown heading, else the first non-empty line (at most 200 chars).
+
+    Examples
+    --------
+    >>> guess_title("\n# FTX falls\nbody")
+    'FTX falls'
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped:
+            return stripped.lstrip("#").strip()[:200]
+    return ""
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, list[str]]:
+    """Decode bytes as UTF-8 (BOM allowed), replacing invalid bytes and reporting them.
+
+    Raises
+    ------
+    ReaderError
+        If the bytes look binary (NUL bytes or mostly control characters).
+    """
+    warnings: list[str] = []
+    sample = data[:8192]
+    if b"\x00" in sample:
+        raise ReaderError(f"{name}: binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8-sig", errors="replace")
+        bad = text.count("\ufffd")
+        if bad > max(16, len(text) // 10):
+            raise ReaderError(
+                f"{name}: cannot decode as UTF-8 ({bad} invalid byte sequences)"
+            ) from None
+        warnings.append(f"{name}: {bad} invalid byte sequence(s) replaced by U+FFFD")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text[:8192]) // 20):
+        raise ReaderError(f"{name}: binary file ({controls} control characters)")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+class _MainText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+        self._heading: str | None = None
+        self.first_heading = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        if tag in _SKIP_TAGS:
+            if tag not in _VOID_TAGS:
+                self._skip += 1
+            return
+        if tag in ("h1", "h2") and not self.first_heading:
+            self._heading = ""
+        if tag in _BLOCK_TAGS and not self._skip:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in _SKIP_TAGS and tag not in _VOID_TAGS:
+            self._skip = max(0, self._skip - 1)
+            return
+        if tag in ("h1", "h2") and self._heading is not None:
+            self.first_heading = " ".join(self._heading.split())
+            self._heading = None
+        if tag in _BLOCK_TAGS and not self._skip:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+            return
+        if self._skip:
+            return
+        if self._heading is not None:
+            self._heading += data
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    r"""Return (main text, title) of an HTML page, without navigation, scripts or styles.
+
+    Examples
+    --------
+    >>> html_to_text("<nav>Menu</nav><h1>Fall</h1><p>FTX lent.</p><script>x()</script>")
+    ('Fall\nFTX lent.', 'Fall')
+    """
+    parser = _MainText()
+    parser.feed(html)
+    parser.close()
+    raw = "".join(parser.parts)
+    lines = [" ".join(line.split()) for line in raw.split("\n")]
+    text = "\n".join(line for line in lines if line)
+    title = parser.first_heading or " ".join(parser.title.split())
+    return text, title
+
+
+def _pdf_text(path: Path) -> str:
+    try:
+        import pypdf
+    except ImportError as err:  # pragma: no cover - pypdf is an optional extra
+        raise ReaderError(
+            f"{path}: reading PDF needs the optional 'pypdf' package (pip install fallout[pdf])"
+        ) from err
+    try:
+        reader = pypdf.PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as err:  # pypdf raises many types on broken files
+        raise ReaderError(f"{path}: not a readable PDF ({type(err).__name__}: {err})") from err
+    return "\n".join(pages)
+
+
+def read_text(text: str, *, source: str = "<text>", title: str | None = None) -> ReadResult:
+    """Wrap an in-memory text as a document (id from its content)."""
+    return ReadResult(
+        Document(
+            id=document_id(text),
+            source=source,
+            title=title if title is not None else guess_title(text),
+        ),
+        text,
+    )
+
+
+def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    """Read one file into a document; offsets of the pipeline refer to ``ReadResult.text``.
+
+    Raises
+    ------
+    ReaderError
+        If the file is missing, a directory, empty, too big, binary or undecodable.
+    """
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise ReaderError(f"{name}: no such file")
+    if p.is_dir():
+        raise ReaderError(f"{name}: is a directory")
+    size = p.stat().st_size
+    if size == 0:
+        raise ReaderError(f"{name}: empty file")
+    if size > max_bytes:
+        raise ReaderError(f"{name}: too big ({size} bytes; the limit is {max_bytes})")
+    suffix = p.suffix.lower()
+    warnings: list[str] = []
+    title: str | None = None
+    if suffix == ".pdf":
+        text = _pdf_text(p)
+    else:
+        try:
+            data = p.read_bytes()
+        except OSError as err:
+            raise ReaderError(f"{name}: cannot read ({err.strerror or err})") from err
+        text, warnings = decode_bytes(data, name)
+        if suffix in (".html", ".htm") or (
+            suffix == "" and re.match(r"\s*<(!doctype|html)", text[:200], re.I)
+        ):
+            text, title = html_to_text(text)
+    if not text.strip():
+        raise ReaderError(f"{name}: no text")
+    result = read_text(text, source=name, title=title or None)
+    result.warnings.extend(warnings)
+    return result

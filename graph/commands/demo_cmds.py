@@ -1,0 +1,105 @@
+"""``fallout demo``: the whole journey on the sample corpus, on the embedded store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+DEMO_QUERY = (
+    "MATCH (h:Entity)-[r:LENT_TO]->(t:Entity) "
+    "RETURN h.name AS lender, t.name AS borrower, r.amount AS amount LIMIT 10"
+)
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def demo_cmd(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Store to fill (default: FALLOUT_STORE, else the embedded store in the "
+            "user data directory).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's reports.")
+    ] = Path("fallout-demo"),
+    app: Annotated[
+        bool, typer.Option("--app/--no-app", help="Open the browser app at the end.")
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port for the app.")] = 8501,
+) -> None:
+    """Load the sample corpus, run "FTX defaults", write a report and open the app."""
+    from graph.report import report_for, write_report
+    from graph.report.render import money
+    from graph.sample import load_sample_corpus, sample_corpus_files
+    from graph.scenario import Scenario, resolve_entity, run_scenario
+    from graph.store import default_store_url, open_store
+
+    url = store or os.environ.get("FALLOUT_STORE", "").strip() or str(default_store_url())
+    _say(f"fallout demo: store {url}")
+    texts = sample_corpus_files()
+    with open_store(url) as st:
+        _say(f"1/4 extracting and loading {len(texts)} sample texts (spaCy pipeline) ...")
+        summary = load_sample_corpus(st)
+        counts = st.counts()
+        _say(
+            f"    loaded {summary.documents} documents; the store holds "
+            f"{counts.get('entities', 0)} entities, {counts.get('relations', 0)} relations, "
+            f"{counts.get('documents', 0)} documents"
+        )
+        _say("2/4 running the default scenario: FTX defaults (combined engine) ...")
+        scenario = Scenario(defaults=(resolve_entity("FTX", store=st),), model="combined")
+        dump = st.dump()
+    run = run_scenario(dump, scenario)
+    names = run.projection.names
+    hit = sorted(
+        (n for n in run.result.nodes if n.equity_loss > 0 or n.defaulted),
+        key=lambda n: -n.equity_loss,
+    )
+    for n in hit[:8]:
+        flag = "defaults" if n.defaulted else f"loses {n.relative_loss:.0%} of equity"
+        _say(f"    {names.get(n.id, n.id)}: {money(n.equity_loss)} ({flag})")
+    _say(f"3/4 writing the report into {out}/ ...")
+    out.mkdir(parents=True, exist_ok=True)
+    report = report_for(run, title="FTX defaults: who else goes down")
+    for fmt in ("html", "md"):
+        path = write_report(report, fmt, out / f"ftx-defaults.{fmt}")
+        _say(f"    wrote {path}")
+    try:
+        path = write_report(report, "pdf", out / "ftx-defaults.pdf")
+        _say(f"    wrote {path}")
+    except Exception as err:  # PDF needs the optional 'pdf' extra; the demo goes on
+        _say(f"    no PDF: {err}")
+    _say("    query it yourself, e.g.:")
+    _say(f'      fallout query --store "{url}" "{DEMO_QUERY}"')
+    if not app:
+        _say("4/4 skipped the app (--no-app); start it with: fallout app")
+        return
+    import subprocess
+    import sys
+
+    from graph.commands.run_cmds import app_script
+
+    _say(f"4/4 opening the app on http://localhost:{port} (Ctrl+C to stop) ...")
+    env = dict(os.environ, FALLOUT_STORE=url)
+    code = subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", str(app_script()),
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        env=env,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to the fallout app."""
+    app.command("demo")(demo_cmd)

@@ -1,0 +1,110 @@
+"""RDF commands: ``fallout export`` (Turtle, JSON-LD, GraphML, CSV) and ``fallout validate``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from graph.store.base import GraphDump
+
+__all__ = ["register"]
+
+_STORE_HELP = (
+    "Embedded store directory or neo4j:// / bolt:// URI (default: FALLOUT_STORE, "
+    "else the embedded store in the user data directory)."
+)
+
+
+def _dump(store_url: str | None) -> GraphDump:
+    """Open the store (``--store``, else the default embedded one) and return its dump."""
+    from graph.store import (  # type: ignore[attr-defined, unused-ignore]
+        default_store_url,
+        open_store,
+    )
+
+    url = store_url or str(default_store_url())
+    with open_store(url) as store:
+        dump: GraphDump = store.dump()
+    return dump
+
+
+def _export(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="turtle, jsonld, graphml or csv (csv writes entities.csv, relations.csv and "
+            "documents.csv into a directory or a .zip).",
+        ),
+    ] = "turtle",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Where to write (default: standard output; csv needs it)."
+        ),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
+    ] = None,
+) -> None:
+    """Export the whole graph as RDF (Turtle, JSON-LD), GraphML or CSV tables."""
+    from graph.rdf import EXPORT_FORMATS, export, serialize
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; available: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "csv" and out is None:
+        raise ValueError("csv export needs --out: a directory or a .zip file")
+    dump = _dump(store)
+    if out is None:
+        sys.stdout.buffer.write(serialize(dump, fmt))
+        sys.stdout.flush()
+        return
+    written = export(dump, fmt, out)
+    typer.echo(
+        f"fallout export: {len(dump.entities)} entities, {len(dump.relations)} relations "
+        f"-> {', '.join(str(p) for p in written)}",
+        err=True,
+    )
+
+
+def _validate(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A Turtle or JSON-LD file to check; without it, the store's graph is checked.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
+    ] = None,
+) -> None:
+    """Check the graph against the SHACL shapes; exit 1 and print the report on violations."""
+    from rdflib import Graph
+
+    from graph.rdf import to_rdf, validate
+
+    if file is not None:
+        fmt = "json-ld" if file.suffix.lower() in (".jsonld", ".json") else "turtle"
+        graph = Graph().parse(file, format=fmt)
+    else:
+        graph = to_rdf(_dump(store))
+    conforms, report = validate(graph)
+    if conforms:
+        typer.echo(f"fallout validate: conforms ({len(graph)} triples)")
+        return
+    typer.echo(report)
+    typer.echo("fallout validate: the graph breaks the SHACL shapes (see above)", err=True)
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's subcommands to the fallout app."""
+    app.command("export")(_export)
+    app.command("validate")(_validate)

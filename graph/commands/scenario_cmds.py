@@ -1,0 +1,198 @@
+"""Scenario commands on the knowledge graph: shock, report."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graph.errors import ContagionInputError
+
+__all__ = ["register"]
+
+_ENTITY_HELP = "Entities that default: ids, names or aliases (e.g. FTX)."
+_PRICE_HELP = "TOKEN=CHANGE: a token's price change, e.g. FTT=-0.8 (repeatable)."
+_SHOCK_HELP = "ENTITY=FRACTION: lose that fraction of equity, e.g. Genesis=0.3 (repeatable)."
+_PARAM_HELP = "A model convention k=v, e.g. recovery=0.2 (repeatable)."
+_STORE_HELP = (
+    "Embedded store directory or neo4j:// / bolt:// URI (default: FALLOUT_STORE, else the "
+    "embedded store in the user data directory)."
+)
+
+
+def _value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _pairs(items: list[str] | None, option: str, *, numeric: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.rpartition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise ContagionInputError(f"{option} '{item}': expected KEY=VALUE")
+        if numeric:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise ContagionInputError(
+                    f"{option} '{item}': '{value}' is not a number"
+                ) from None
+        else:
+            out[key.replace("-", "_")] = _value(value)
+    return out
+
+
+def _store_url(store: str | None) -> str:
+    if store:
+        return store
+    env = os.environ.get("FALLOUT_STORE", "").strip()
+    if env:
+        return env
+    from graph.store import default_store_url  # type: ignore[attr-defined,unused-ignore]
+
+    return str(default_store_url())
+
+
+def _run(
+    entities: list[str] | None,
+    price: list[str] | None,
+    shock: list[str] | None,
+    model: str,
+    param: list[str] | None,
+    assumptions: Path | None,
+    monte_carlo: int,
+    seed: int | None,
+    workers: int,
+    store: str | None,
+) -> Any:
+    from graph.assumptions import read_assumptions
+    from graph.scenario import Scenario, resolve_entity, run_scenario
+    from graph.store import open_store  # type: ignore[attr-defined,unused-ignore]
+
+    prices = _pairs(price, "--price", numeric=True)
+    shocks = _pairs(shock, "--shock", numeric=True)
+    params = _pairs(param, "--param", numeric=False)
+    rows = read_assumptions(assumptions) if assumptions else None
+    with open_store(_store_url(store)) as st:
+        dump = st.dump()
+        defaults = tuple(dict.fromkeys(resolve_entity(e, store=st) for e in entities or []))
+        scenario = Scenario(
+            defaults=defaults,
+            shocks={resolve_entity(k, store=st): v for k, v in shocks.items()},
+            prices={resolve_entity(k, store=st, assets=True): v for k, v in prices.items()},
+            model=model,
+            params=params,
+        )
+    return run_scenario(dump, scenario, assumptions=rows, monte_carlo_scenarios=monte_carlo,
+                        seed=seed, workers=workers)
+
+
+def _print_summary(run: Any) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from graph.report.render import money
+
+    names = run.projection.names
+    console = Console()
+    console.print(f"[bold]{escape(run.scenario.describe(names))}[/] ({escape(run.result.model)})")
+    table = Table("entity", "defaulted", "equity loss", "relative loss")
+    for n in sorted(run.result.nodes, key=lambda n: -n.equity_loss):
+        if n.equity_loss > 0 or n.defaulted:
+            table.add_row(escape(names.get(n.id, n.id)), "yes" if n.defaulted else "",
+                          money(n.equity_loss), f"{n.relative_loss:.0%}")
+    console.print(table)
+    for step in run.result.paths:
+        console.print(
+            f"round {step.round}: {escape(names.get(step.source, step.source))} -> "
+            f"{escape(names.get(step.target, step.target))} {escape(f'[{step.channel}]')} "
+            f"{money(step.loss)} ({escape(', '.join(step.relation_ids) or 'no relation')})"
+        )
+
+
+Entities = Annotated[list[str] | None, typer.Argument(help=_ENTITY_HELP, show_default=False)]
+Price = Annotated[list[str] | None, typer.Option("--price", help=_PRICE_HELP)]
+Shock = Annotated[list[str] | None, typer.Option("--shock", help=_SHOCK_HELP)]
+Model = Annotated[str, typer.Option("--model", help="combined (default) or a contagion model.")]
+Param = Annotated[list[str] | None, typer.Option("--param", help=_PARAM_HELP)]
+Assumptions = Annotated[
+    Path | None,
+    typer.Option("--assumptions", help="CSV kind,target,field,value,rule overriding defaults."),
+]
+MonteCarlo = Annotated[
+    int, typer.Option("--monte-carlo", min=0, help="Also run N Monte Carlo samples.")
+]
+Seed = Annotated[int | None, typer.Option("--seed", help="Monte Carlo seed.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Monte Carlo processes.")]
+Store = Annotated[str | None, typer.Option("--store", help=_STORE_HELP)]
+
+
+def shock_cmd(
+    entities: Entities = None,
+    price: Price = None,
+    shock: Shock = None,
+    model: Model = "combined",
+    param: Param = None,
+    assumptions: Assumptions = None,
+    monte_carlo: MonteCarlo = 0,
+    seed: Seed = None,
+    workers: Workers = 1,
+    store: Store = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Default entities or move token prices on the graph; show who fails and through what."""
+    run = _run(entities, price, shock, model, param, assumptions, monte_carlo, seed, workers,
+               store)
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), indent=2, allow_nan=False))
+    else:
+        _print_summary(run)
+
+
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    entities: Entities = None,
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf or md.")] = "html",
+    price: Price = None,
+    shock: Shock = None,
+    model: Model = "combined",
+    param: Param = None,
+    assumptions: Assumptions = None,
+    monte_carlo: MonteCarlo = 0,
+    seed: Seed = None,
+    workers: Workers = 1,
+    store: Store = None,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+) -> None:
+    """Write a scenario report (HTML, PDF or Markdown) with assumptions, paths and evidence."""
+    from graph.report import report_for, write_report
+    from graph.report.render import FORMATS
+
+    fmt = fmt.lower()
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt not in FORMATS:
+        raise ContagionInputError(f"--format '{fmt}'; expected one of: {', '.join(FORMATS)}")
+    run = _run(entities, price, shock, model, param, assumptions, monte_carlo, seed, workers,
+               store)
+    path = write_report(report_for(run, title=title), fmt, out)
+    typer.echo(f"fallout report: wrote {path}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``shock`` and ``report`` to the fallout app."""
+    app.command("shock")(shock_cmd)
+    app.command("report")(report_cmd)

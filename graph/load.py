@@ -1,0 +1,239 @@
+"""Facts -> store rows: stable relation ids, entity merging, and batches of whole documents.
+
+A batch never splits a document, so a store can replace a re-loaded document's
+relationships inside the batch's transaction. One relationship is one statement:
+a relation as stated by one evidence sentence of one document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from extract.model import Facts, facts_from_json
+from graph.errors import SchemaViolation
+
+__all__ = [
+    "Batch",
+    "EntityRow",
+    "batches",
+    "merge_entity",
+    "read_facts",
+    "relation_id",
+]
+
+_ATTRS = ("equity", "total_assets", "deposits")
+
+
+def relation_id(document_id: str, rel_type: str, head: str, tail: str, start: int | None) -> str:
+    """Stable id of one stated relation: a hash of document, type, endpoints, evidence start.
+
+    Examples
+    --------
+    >>> relation_id("doc1", "LENT_TO", "ftx", "alameda", 40)
+    'r-9c4f0bd3d9d3b1d27b0c4a40'
+    >>> relation_id("doc1", "LENT_TO", "ftx", "alameda", 40) == relation_id(
+    ...     "doc1", "LENT_TO", "ftx", "alameda", 41)
+    False
+    """
+    key = json.dumps([document_id, rel_type, head, tail, start], ensure_ascii=False)
+    return "r-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass
+class EntityRow:
+    """An entity as it will be written: the union of what the batch's documents say."""
+
+    id: str
+    name: str
+    type: str
+    aliases: list[str] = field(default_factory=list)
+    equity: float | None = None
+    total_assets: float | None = None
+    deposits: float | None = None
+    attr_source: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the row as a plain dict (the driver and table parameters)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "aliases": list(self.aliases),
+            "equity": self.equity,
+            "total_assets": self.total_assets,
+            "deposits": self.deposits,
+            "attr_source": self.attr_source,
+        }
+
+
+def merge_entity(old: EntityRow, new: EntityRow) -> EntityRow:
+    """Merge ``new`` into ``old``: the first name and kind stay, aliases are a union.
+
+    Attributes (equity, total assets, deposits) fill gaps only, and ``attr_source``
+    names the document that supplied the first of them.
+
+    Examples
+    --------
+    >>> a = EntityRow("ftx", "FTX", "Exchange", ["FTX.com"])
+    >>> b = EntityRow("ftx", "FTX Trading", "Company", ["FTX"], equity=1.0, attr_source="d2")
+    >>> m = merge_entity(a, b)
+    >>> (m.name, m.type, m.aliases, m.equity, m.attr_source)
+    ('FTX', 'Exchange', ['FTX.com', 'FTX Trading'], 1.0, 'd2')
+    """
+    aliases = list(old.aliases)
+    for alias in (*new.aliases, new.name):
+        if alias != old.name and alias not in aliases:
+            aliases.append(alias)
+    has_attrs = any(getattr(old, a) is not None for a in _ATTRS)
+    return EntityRow(
+        id=old.id,
+        name=old.name,
+        type=old.type,
+        aliases=aliases,
+        equity=old.equity if old.equity is not None else new.equity,
+        total_assets=old.total_assets if old.total_assets is not None else new.total_assets,
+        deposits=old.deposits if old.deposits is not None else new.deposits,
+        attr_source=old.attr_source if has_attrs else new.attr_source,
+    )
+
+
+@dataclass
+class Batch:
+    """Rows for whole documents, ready to write in one transaction."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    entities: dict[str, EntityRow] = field(default_factory=dict)
+    relations: list[dict[str, Any]] = field(default_factory=list)
+
+    def relations_by_type(self) -> dict[str, list[dict[str, Any]]]:
+        """Relation rows grouped by relation type."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in self.relations:
+            grouped.setdefault(row["type"], []).append(row)
+        return grouped
+
+    def endpoint_ids(self) -> set[str]:
+        """Every entity id a relation of the batch points at."""
+        return {row["head"] for row in self.relations} | {row["tail"] for row in self.relations}
+
+
+def _entity_row(entity: Any, document_id: str) -> EntityRow:
+    has_attrs = any(getattr(entity, a) is not None for a in _ATTRS)
+    aliases: list[str] = []
+    for alias in entity.aliases:
+        if alias != entity.name and alias not in aliases:
+            aliases.append(alias)
+    return EntityRow(
+        id=entity.id,
+        name=entity.name,
+        type=entity.type.value,
+        aliases=aliases,
+        equity=entity.equity,
+        total_assets=entity.total_assets,
+        deposits=entity.deposits,
+        attr_source=document_id if has_attrs else None,
+    )
+
+
+def _relation_rows(facts: Facts) -> list[dict[str, Any]]:
+    doc = facts.document.id
+    known = {e.id for e in facts.entities}
+    rows: dict[str, dict[str, Any]] = {}
+    for n, rel in enumerate(facts.relations):
+        for end in (rel.head, rel.tail):
+            if end not in known:
+                raise SchemaViolation(
+                    f"document {doc!r}: relation {n} ({rel.type.value}) points at entity "
+                    f"{end!r}, which is not among the document's entities"
+                )
+        statements = rel.evidence or (None,)
+        for ev in statements:
+            start = ev.start if ev is not None else None
+            rid = relation_id(doc, rel.type.value, rel.head, rel.tail, start)
+            if rid in rows:
+                continue
+            rows[rid] = {
+                "id": rid,
+                "head": rel.head,
+                "type": rel.type.value,
+                "tail": rel.tail,
+                "document_id": doc,
+                "confidence": rel.confidence,
+                "amount": rel.amount,
+                "currency": rel.currency,
+                "asset": rel.asset,
+                "quantity": rel.quantity,
+                "date": rel.date,
+                "status": rel.status,
+                "to": rel.to,
+                "negated": rel.negated,
+                "hedged": rel.hedged,
+                "speaker": rel.speaker,
+                "evidence": ev.text if ev is not None else "",
+                "start": start,
+                "end": ev.end if ev is not None else None,
+            }
+    return list(rows.values())
+
+
+def batches(
+    facts: Iterable[Facts], *, batch_size: int = 5000, ingested_at: str | None = None
+) -> Iterator[Batch]:
+    """Group facts into batches of whole documents holding about ``batch_size`` relations.
+
+    A document stated twice in ``facts`` is kept once (the last one wins).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size is {batch_size}; expected a positive number")
+    stamp = ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+    batch = Batch()
+    seen: dict[str, int] = {}
+    size = 0
+    for item in facts:
+        doc = item.document
+        rows = _relation_rows(item)
+        if doc.id in seen:
+            # the same document again in this batch: drop the earlier copy's rows
+            batch.relations = [r for r in batch.relations if r["document_id"] != doc.id]
+            batch.documents = [d for d in batch.documents if d["id"] != doc.id]
+        seen[doc.id] = 1
+        batch.documents.append(
+            {"id": doc.id, "title": doc.title, "source": doc.source, "ingested_at": stamp}
+        )
+        for entity in item.entities:
+            row = _entity_row(entity, doc.id)
+            old = batch.entities.get(row.id)
+            batch.entities[row.id] = row if old is None else merge_entity(old, row)
+        batch.relations.extend(rows)
+        size += max(len(rows), 1)
+        if size >= batch_size:
+            yield batch
+            batch, seen, size = Batch(), {}, 0
+    if batch.documents:
+        yield batch
+
+
+def read_facts(paths: Sequence[str | Path]) -> Iterator[Facts]:
+    """Read facts JSON files (one object or a list each), naming the file on errors."""
+    from pydantic import ValidationError
+
+    for path in paths:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{p}: no such facts file") from None
+        try:
+            yield from facts_from_json(text)
+        except json.JSONDecodeError as err:
+            raise SchemaViolation(f"{p}: not JSON (line {err.lineno}: {err.msg})") from None
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise SchemaViolation(f"{p}: invalid facts at {where}: {first['msg']}") from None

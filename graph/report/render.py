@@ -1,0 +1,291 @@
+"""Render a ``Report`` as Markdown, one self-contained HTML file, or PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from graph.errors import ReportError
+from graph.report.build import Report
+
+__all__ = [
+    "FORMATS",
+    "money",
+    "network_svg",
+    "render",
+    "render_html",
+    "render_markdown",
+    "rounds_svg",
+    "write_pdf",
+    "write_report",
+]
+
+FORMATS = ("html", "md", "pdf")
+
+CHANNEL_COLOURS: Mapping[str, str] = {
+    "credit": "#b03a2e",
+    "deposit": "#7d3c98",
+    "price": "#2471a3",
+    "issuer": "#138d75",
+    "fire-sale": "#ca6f1e",
+    "collateral": "#5d6d7e",
+    "ownership": "#1b2631",
+}
+
+
+def money(x: float | None) -> str:
+    """Format an amount compactly.
+
+    Examples
+    --------
+    >>> money(1_234_000_000), money(5_600_000), money(12.0), money(None)
+    ('1.23 bn', '5.6 m', '12', '–')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    a = abs(x)
+    if a >= 1e9:
+        return f"{x / 1e9:.3g} bn"
+    if a >= 1e6:
+        return f"{x / 1e6:.3g} m"
+    if a >= 1e3:
+        return f"{x / 1e3:.3g} k"
+    return f"{x:.3g}"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def rounds_svg(report: Report, *, width: int = 640, height: int = 240) -> str:
+    """Return an SVG chart: cumulative loss (bars) and defaults (line) per round."""
+    pts = report.series
+    left, right, top, bottom = 70, 50, 20, 40
+    w, h = width - left - right, height - top - bottom
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="losses and defaults per round">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#333"/>',
+    ]
+    if pts:
+        max_loss = max(p.total_loss for p in pts) or 1.0
+        max_def = max(p.defaults for p in pts) or 1
+        step = w / len(pts)
+        line = []
+        for k, p in enumerate(pts):
+            bh = h * p.total_loss / max_loss
+            x = left + k * step
+            out.append(
+                f'<rect x="{x + step * 0.15:.1f}" y="{top + h - bh:.1f}" '
+                f'width="{step * 0.7:.1f}" height="{bh:.1f}" fill="#e59866">'
+                f"<title>round {p.round}: loss {_e(money(p.total_loss))}</title></rect>"
+            )
+            out.append(
+                f'<text x="{x + step / 2:.1f}" y="{top + h + 16}" font-size="11" '
+                f'text-anchor="middle">{p.round}</text>'
+            )
+            cy = top + h - h * p.defaults / max_def
+            line.append(f"{x + step / 2:.1f},{cy:.1f}")
+            out.append(f'<circle cx="{x + step / 2:.1f}" cy="{cy:.1f}" r="3.5" fill="#922b21"/>')
+        out.append(
+            f'<polyline points="{" ".join(line)}" fill="none" stroke="#922b21" stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">'
+            f"{_e(money(max_loss))}</text>"
+        )
+        out.append(
+            f'<text x="{left + w + 6}" y="{top + 10}" font-size="11" fill="#922b21">'
+            f"{max_def} def.</text>"
+        )
+    out.append(
+        f'<text x="{left + w / 2:.0f}" y="{height - 6}" font-size="11" text-anchor="middle">'
+        "round (bars: cumulative loss; line: cumulative defaults)</text>"
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
+    """Return an SVG figure of the contagion paths, nodes placed by the round first hit."""
+    import networkx as nx
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="contagion paths">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+    ]
+    if not report.edges:
+        out.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="14">'
+            "no loss travelled along any edge</text></svg>"
+        )
+        return "".join(out)
+    g: nx.DiGraph[str] = nx.DiGraph()
+    ordered = sorted(report.edges, key=lambda e: min(e.rounds))
+    sc = report.scenario
+    layer: dict[str, int] = {
+        root: 0 for root in (*sc.defaults, *sc.shocks, *sc.prices)
+        if any(root in (e.source, e.target) for e in ordered)
+    }
+    if not layer:
+        layer[ordered[0].source] = 0
+    changed = True
+    while changed:
+        changed = False
+        for e in ordered:
+            if e.source in layer and e.target not in layer:
+                layer[e.target] = layer[e.source] + 1
+                changed = True
+    for e in ordered:
+        for end in (e.source, e.target):
+            layer.setdefault(end, 0)
+    for node, lay in layer.items():
+        g.add_node(node, layer=lay)
+    for e in report.edges:
+        g.add_edge(e.source, e.target)
+    pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
+    xs = [float(p[0]) for p in pos.values()]
+    ys = [float(p[1]) for p in pos.values()]
+    pad = 60
+
+    def place(node: str) -> tuple[float, float]:
+        x, y = (float(v) for v in pos[node])
+        sx = (x - min(xs)) / ((max(xs) - min(xs)) or 1.0)
+        sy = (y - min(ys)) / ((max(ys) - min(ys)) or 1.0)
+        return pad + sx * (width - 2 * pad), pad + sy * (height - 2 * pad)
+
+    status = {r.id: r for r in report.ranking}
+    max_loss = max(e.loss for e in report.edges) or 1.0
+    for e in report.edges:
+        (x1, y1), (x2, y2) = place(e.source), place(e.target)
+        dx, dy = x2 - x1, y2 - y1
+        d = math.hypot(dx, dy) or 1.0
+        x2, y2 = x2 - dx / d * 16, y2 - dy / d * 16
+        sw = 1.0 + 4.0 * math.sqrt(max(e.loss, 0.0) / max_loss)
+        colour = CHANNEL_COLOURS.get(e.channel, "#555")
+        out.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+            f'stroke-width="{sw:.1f}" marker-end="url(#arrow)" opacity="0.85">'
+            f"<title>{_e(e.source_name)} → {_e(e.target_name)}: {_e(e.channel)}, "
+            f"{_e(money(e.loss))}</title></line>"
+        )
+        out.append(
+            f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" font-size="10" '
+            f'fill="{colour}" text-anchor="middle">{_e(e.channel)}</text>'
+        )
+    for node in g.nodes:
+        x, y = place(node)
+        row = status.get(node)
+        if row is None:
+            shape = (f'<rect x="{x - 11:.1f}" y="{y - 11:.1f}" width="22" height="22" '
+                     'fill="#aed6f1" stroke="#1b4f72"/>')
+        else:
+            fill = "#c0392b" if row.defaulted else ("#f5b041" if row.equity_loss > 0
+                                                    else "#d5dbdb")
+            shape = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="13" fill="{fill}" '
+                     'stroke="#333"/>')
+        label = report.names.get(node, node)
+        out.append(shape)
+        out.append(
+            f'<text x="{x:.1f}" y="{y + 27:.1f}" font-size="11" text-anchor="middle">'
+            f"{_e(label)}</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _env(autoescape: bool) -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("graph.report", "templates"),
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["money"] = money
+    env.filters["pct"] = _pct
+    env.filters["md"] = _md_cell
+    return env
+
+
+def _md_cell(text: object) -> str:
+    """Make text safe in a Markdown table cell: no pipes, newlines or raw HTML."""
+    s = str(text).replace("\r", " ").replace("\n", " ")
+    s = html.escape(s, quote=False)
+    for ch in "|*_`[]":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def render_markdown(report: Report) -> str:
+    """Return the report as Markdown (article text escaped, no raw HTML)."""
+    text: str = _env(False).get_template("report.md.j2").render(r=report, colours=CHANNEL_COLOURS)
+    return text
+
+
+def render_html(report: Report) -> str:
+    """Return the report as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+    from markupsafe import Markup
+
+    text: str = _env(True).get_template("report.html.j2").render(
+        r=report,
+        colours=CHANNEL_COLOURS,
+        rounds_chart=Markup(rounds_svg(report)),  # built here; labels escaped
+        network_chart=Markup(network_svg(report)),
+    )
+    return text
+
+
+def write_pdf(report: Report, out: str | Path) -> Path:
+    """Write the report as PDF with WeasyPrint (the optional ``pdf`` extra).
+
+    Raises
+    ------
+    ReportError
+        WeasyPrint is not installed, or it failed to render.
+    """
+    try:
+        import weasyprint
+    except ImportError as err:
+        raise ReportError(
+            "PDF reports need WeasyPrint: install the extra with pip install 'fallout[pdf]'"
+        ) from err
+    out = Path(out)
+    try:
+        weasyprint.HTML(string=render_html(report)).write_pdf(out)
+    except Exception as err:  # WeasyPrint raises many kinds; report one line
+        raise ReportError(f"could not write PDF {out}: {err}") from err
+    return out
+
+
+def render(report: Report, fmt: str) -> str:
+    """Return the report as text in ``fmt`` (``html`` or ``md``)."""
+    if fmt == "html":
+        return render_html(report)
+    if fmt in ("md", "markdown"):
+        return render_markdown(report)
+    raise ReportError(f"unknown report format '{fmt}'; available: {', '.join(FORMATS)}")
+
+
+def write_report(report: Report, fmt: str, out: str | Path) -> Path:
+    """Write the report to ``out`` in ``fmt`` (``html``, ``md`` or ``pdf``)."""
+    out = Path(out)
+    if fmt == "pdf":
+        return write_pdf(report, out)
+    out.write_text(render(report, fmt), encoding="utf-8")
+    return out

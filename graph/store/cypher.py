@@ -1,0 +1,298 @@
+"""Every Cypher statement the stores run, parameterised; labels come only from the enums.
+
+Most statements are valid on both backends. Where the dialects differ (DDL, the
+relationship-type function, list union) there is one constant per backend.
+"""
+
+from __future__ import annotations
+
+from extract.model import EntityType, RelationType
+
+__all__ = [
+    "ENTITY_FIELDS",
+    "EXAMPLE_QUERIES",
+    "LADYBUG_DDL",
+    "NEO4J_DDL",
+    "RELATION_FIELDS",
+    "TRACE_QUERY",
+    "count_queries",
+    "document_query",
+    "documents_query",
+    "entities_by_id_query",
+    "entity_query",
+    "ladybug_create_relations",
+    "ladybug_update_entities",
+    "neighbour_query",
+    "neo4j_delete_stale",
+    "neo4j_label_entities",
+    "neo4j_merge_documents",
+    "neo4j_merge_entities",
+    "neo4j_merge_relations",
+    "relation_return",
+    "relations_query",
+    "search_query",
+]
+
+RELATION_TYPES = tuple(t.value for t in RelationType)
+ENTITY_TYPES = tuple(t.value for t in EntityType)
+
+ENTITY_FIELDS = (
+    "id", "name", "type", "aliases", "equity", "total_assets", "deposits", "attr_source",
+)  # fmt: skip
+"""Properties of an ``Entity`` node, in table order."""
+
+RELATION_FIELDS = (
+    "id", "document_id", "confidence", "amount", "currency", "asset", "quantity", "date",
+    "status", "to", "negated", "hedged", "speaker", "evidence", "start", "end",
+)  # fmt: skip
+"""Properties of every relationship, in table order (``to``, ``start``, ``end`` are
+reserved words in LadybugDB, so statements quote them with backticks)."""
+
+_REL_COLUMNS = (
+    "id STRING, document_id STRING, confidence DOUBLE, amount DOUBLE, currency STRING, "
+    "asset STRING, quantity DOUBLE, date STRING, status STRING, `to` STRING, "
+    "negated BOOLEAN, hedged BOOLEAN, speaker STRING, evidence STRING, "
+    "`start` INT64, `end` INT64"
+)
+
+LADYBUG_DDL: tuple[str, ...] = (
+    "CREATE NODE TABLE IF NOT EXISTS Entity(id STRING PRIMARY KEY, name STRING, "
+    "type STRING, aliases STRING[], equity DOUBLE, total_assets DOUBLE, deposits DOUBLE, "
+    "attr_source STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Document(id STRING PRIMARY KEY, title STRING, "
+    "source STRING, ingested_at STRING)",
+    *(
+        f"CREATE REL TABLE IF NOT EXISTS {t}(FROM Entity TO Entity, {_REL_COLUMNS})"
+        for t in RELATION_TYPES
+    ),
+)
+"""LadybugDB schema: one node table per node label, one rel table per relation type."""
+
+NEO4J_DDL: tuple[str, ...] = (
+    "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE",
+    "CREATE CONSTRAINT document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
+    "CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
+    *(
+        f"CREATE CONSTRAINT rel_id_{t.lower()} IF NOT EXISTS "
+        f"FOR ()-[r:{t}]-() REQUIRE r.id IS UNIQUE"
+        for t in RELATION_TYPES
+    ),
+    *(
+        f"CREATE INDEX rel_doc_{t.lower()} IF NOT EXISTS FOR ()-[r:{t}]-() ON (r.document_id)"
+        for t in RELATION_TYPES
+    ),
+)
+"""Neo4j constraints and indexes (``IF NOT EXISTS``, so opening a store twice is harmless)."""
+
+_ENTITY_RETURN = ", ".join(f"e.{f} AS {f}" for f in ENTITY_FIELDS)
+
+
+def relation_return(type_fn: str) -> str:
+    """The ``RETURN`` list of one relation ``(h)-[r]->(t)``; ``type_fn`` is ``type`` or ``label``."""
+    props = ", ".join(f"r.`{f}` AS `{f}`" for f in RELATION_FIELDS)
+    return f"h.id AS head, {type_fn}(r) AS type, t.id AS tail, {props}"
+
+
+def _rel_pattern(types: tuple[str, ...] | None) -> str:
+    if not types:
+        return "[r]"
+    return "[r:" + "|".join(types) + "]"
+
+
+TRACE_QUERY = (
+    "MATCH (h:Entity)-[r]->(t:Entity), (d:Document)\n"
+    "WHERE d.id = r.document_id\n"
+    "RETURN h.name AS head, type(r) AS relation, t.name AS tail, r.amount AS amount,\n"
+    "       r.evidence AS sentence, r.`start` AS `start`, r.`end` AS `end`,\n"
+    "       d.title AS document, d.source AS source\n"
+    "ORDER BY head, relation, tail"
+)
+"""Every relationship with the sentence and document that state it (both backends)."""
+
+EXAMPLE_QUERIES: dict[str, str] = {
+    "trace every edge to its sentence and document": TRACE_QUERY,
+    "who lent to whom, largest first": (
+        "MATCH (h:Entity)-[r:LENT_TO]->(t:Entity)\n"
+        "WHERE r.amount IS NOT NULL\n"
+        "RETURN h.name AS lender, t.name AS borrower, r.amount AS amount, r.currency AS currency\n"
+        "ORDER BY amount DESC"
+    ),
+    "lenders holding collateral issued by a given firm": (
+        "MATCH (issuer:Entity {id: $issuer})-[:ISSUED]->(token:Entity)\n"
+        "MATCH (pledger:Entity)-[p:PLEDGED_COLLATERAL]->(token)\n"
+        "RETURN DISTINCT pledger.name AS pledger, token.name AS token, p.`to` AS lender"
+    ),
+    "relations per type": (
+        "MATCH ()-[r]->()\nRETURN type(r) AS relation, count(*) AS n\nORDER BY n DESC, relation"
+    ),
+}
+"""Example queries tested on both backends and quoted in docs/queries.md.
+
+LadybugDB spells ``type(r)`` as ``label(r)``; the embedded store rewrites the
+function call (outside literals), so these texts run unchanged on both.
+"""
+
+
+def count_queries() -> dict[str, str]:
+    """The three count queries of ``GraphStore.counts``."""
+    return {
+        "entities": "MATCH (e:Entity) RETURN count(e) AS n",
+        "relations": "MATCH (:Entity)-[r]->(:Entity) RETURN count(r) AS n",
+        "documents": "MATCH (d:Document) RETURN count(d) AS n",
+    }
+
+
+def entity_query() -> str:
+    """One entity by id."""
+    return f"MATCH (e:Entity {{id: $id}}) RETURN {_ENTITY_RETURN}"
+
+
+def entities_by_id_query() -> str:
+    """Entities for a list of ids (``$ids``), one index lookup each."""
+    return f"UNWIND $ids AS x MATCH (e:Entity {{id: x}}) RETURN {_ENTITY_RETURN}"
+
+
+def search_query(types: tuple[str, ...] | None, *, text: bool = True) -> str:
+    """Case-insensitive substring search over name and aliases (``$q`` lower case).
+
+    Without ``text`` every entity matches (LadybugDB finds no match for ``CONTAINS ''``).
+    """
+    # LadybugDB refuses a parameter inside a list predicate, hence ``WITH $q AS q``
+    conditions = []
+    if text:
+        conditions.append(
+            "(lower(e.name) CONTAINS q OR any(a IN e.aliases WHERE lower(a) CONTAINS q))"
+        )
+    if types:
+        conditions.append("e.type IN $types")
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
+    head = "WITH $q AS q MATCH (e:Entity)" if text else "MATCH (e:Entity)"
+    return (
+        f"{head}{where} RETURN {_ENTITY_RETURN} "
+        "ORDER BY size(e.name), e.name, e.id LIMIT $limit"
+    )
+
+
+def neighbour_query(type_fn: str, types: tuple[str, ...] | None, *, outgoing: bool) -> str:
+    """Relations at the nodes ``$ids``: out of them, or into them when not ``outgoing``."""
+    pattern = _rel_pattern(types)
+    if outgoing:
+        match = f"UNWIND $ids AS x MATCH (h:Entity {{id: x}})-{pattern}->(t:Entity)"
+    else:
+        match = f"UNWIND $ids AS x MATCH (h:Entity)-{pattern}->(t:Entity {{id: x}})"
+    return f"{match} RETURN {relation_return(type_fn)}"
+
+
+def relations_query(
+    type_fn: str,
+    *,
+    head: bool,
+    tail: bool,
+    types: tuple[str, ...] | None,
+    limit: bool,
+    by_id: bool = False,
+) -> str:
+    """Relations filtered by ``$head``, ``$tail``, ``$id`` and types, ordered by id."""
+    h = "(h:Entity {id: $head})" if head else "(h:Entity)"
+    t = "(t:Entity {id: $tail})" if tail else "(t:Entity)"
+    where = " WHERE r.id = $id" if by_id else ""
+    tail_clause = " LIMIT $limit" if limit else ""
+    return (
+        f"MATCH {h}-{_rel_pattern(types)}->{t}{where} RETURN {relation_return(type_fn)} "
+        f"ORDER BY head, type, tail, id{tail_clause}"
+    )
+
+
+def document_query() -> str:
+    """One document by id."""
+    return (
+        "MATCH (d:Document {id: $id}) RETURN d.id AS id, d.title AS title, "
+        "d.source AS source, d.ingested_at AS ingested_at"
+    )
+
+
+def documents_query() -> str:
+    """Every document, ordered by id."""
+    return (
+        "MATCH (d:Document) RETURN d.id AS id, d.title AS title, d.source AS source, "
+        "d.ingested_at AS ingested_at ORDER BY id"
+    )
+
+
+def ladybug_update_entities() -> str:
+    """Overwrite merged entity properties from a scanned table ``$rows`` (LadybugDB)."""
+    return (
+        "LOAD FROM $rows MATCH (e:Entity {id: id}) SET e.aliases = aliases, "
+        "e.equity = equity, e.total_assets = total_assets, e.deposits = deposits, "
+        "e.attr_source = attr_source"
+    )
+
+
+def ladybug_create_relations(rel_type: str) -> str:
+    """Create relationships of one type from a scanned Arrow table ``$rows`` (LadybugDB).
+
+    The table has ``head``, ``tail`` and ``p_<field>`` columns. Matching one endpoint
+    at a time keeps LadybugDB's plan a pair of hash joins, not a cross product.
+    """
+    if rel_type not in RELATION_TYPES:
+        raise ValueError(f"unknown relation type {rel_type!r}")
+    cols = ", ".join(f"p_{f}" for f in RELATION_FIELDS)
+    props = ", ".join(f"`{f}`: p_{f}" for f in RELATION_FIELDS)
+    return (
+        f"LOAD FROM $rows MATCH (h:Entity {{id: head}}) WITH h, tail, {cols} "
+        f"MATCH (t:Entity {{id: tail}}) CREATE (h)-[:{rel_type} {{{props}}}]->(t)"
+    )
+
+
+# --- Neo4j writes ---------------------------------------------------------------------
+
+
+def neo4j_merge_documents() -> str:
+    """MERGE documents by id."""
+    return (
+        "UNWIND $rows AS row MERGE (d:Document {id: row.id}) "
+        "SET d.title = row.title, d.source = row.source, d.ingested_at = row.ingested_at"
+    )
+
+
+def neo4j_merge_entities() -> str:
+    """MERGE entities by id; names and kinds stay, aliases are a union, attributes fill gaps."""
+    return (
+        "UNWIND $rows AS row MERGE (e:Entity {id: row.id}) "
+        "ON CREATE SET e.name = row.name, e.type = row.type, e.aliases = row.aliases, "
+        "e.equity = row.equity, e.total_assets = row.total_assets, e.deposits = row.deposits, "
+        "e.attr_source = row.attr_source "
+        "ON MATCH SET e.aliases = reduce(acc = coalesce(e.aliases, []), "
+        "a IN row.aliases + [row.name] | "
+        "CASE WHEN a IN acc OR a = e.name THEN acc ELSE acc + a END), "
+        "e.attr_source = CASE WHEN e.equity IS NULL AND e.total_assets IS NULL "
+        "AND e.deposits IS NULL THEN row.attr_source ELSE e.attr_source END, "
+        "e.equity = coalesce(e.equity, row.equity), "
+        "e.total_assets = coalesce(e.total_assets, row.total_assets), "
+        "e.deposits = coalesce(e.deposits, row.deposits)"
+    )
+
+
+def neo4j_label_entities(kind: str) -> str:
+    """Add the kind as a second label (``:Entity:Exchange``) to entities ``$ids``."""
+    if kind not in ENTITY_TYPES:
+        raise ValueError(f"unknown entity type {kind!r}")
+    return f"UNWIND $ids AS x MATCH (e:Entity {{id: x}}) WHERE e.type = '{kind}' SET e:{kind}"
+
+
+def neo4j_merge_relations(rel_type: str) -> str:
+    """MERGE relationships of one type by their stable id between existing entities."""
+    if rel_type not in RELATION_TYPES:
+        raise ValueError(f"unknown relation type {rel_type!r}")
+    return (
+        "UNWIND $rows AS row MATCH (h:Entity {id: row.head}) MATCH (t:Entity {id: row.tail}) "
+        f"MERGE (h)-[r:{rel_type} {{id: row.id}}]->(t) SET r += row.props"
+    )
+
+
+def neo4j_delete_stale() -> str:
+    """Delete relationships of re-loaded documents ``$docs`` whose id is not in ``$keep``."""
+    return (
+        "UNWIND $docs AS doc MATCH ()-[r]->() WHERE r.document_id = doc "
+        "AND NOT r.id IN $keep DELETE r"
+    )

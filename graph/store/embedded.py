@@ -1,0 +1,341 @@
+"""The embedded store: LadybugDB, on disk for users and in memory for tests and the app.
+
+A store directory holds ``graph.lbug`` (the database) and ``.lock``. LadybugDB allows
+one read-write process per database, so the store takes an exclusive file lock for
+as long as it is open: a second ``fallout load`` waits for the first to finish (up to
+``lock_timeout`` seconds) instead of failing. Each batch is written in one transaction from
+Arrow tables: ``COPY ... FROM`` for new nodes, ``LOAD FROM ... CREATE`` for relationships
+(``COPY`` into a rel table overwrites a property named ``to`` with the target's key).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from extract.model import Facts
+from graph.errors import QueryRefused, StoreError, StoreUnavailable
+from graph.load import Batch, EntityRow, batches, merge_entity
+from graph.store import cypher
+from graph.store._guard import check_read_only, rewrite_type
+from graph.store._reader import CypherReader
+from graph.store.base import LoadSummary, QueryResult
+
+__all__ = ["DATABASE_FILE", "EmbeddedStore"]
+
+DATABASE_FILE = "graph.lbug"
+"""The database file inside a store directory."""
+
+_LOCK_FILE = ".lock"
+
+
+def _arrow_tables() -> Any:
+    import pyarrow as pa
+
+    return pa
+
+
+class _FileLock:
+    """An exclusive ``flock`` on a file, polled until a deadline."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreUnavailable(
+                        f"{self.path.parent}: the store is in use by another process "
+                        f"(waited {timeout:g} s for its lock)"
+                    ) from None
+                time.sleep(0.05)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class EmbeddedStore(CypherReader):
+    """A LadybugDB graph store.
+
+    Parameters
+    ----------
+    path
+        The store directory, created when missing; ``None`` keeps the graph in memory.
+    lock_timeout
+        Seconds to wait for another process to release the store.
+
+    Examples
+    --------
+    >>> with EmbeddedStore(None) as store:
+    ...     store.counts()
+    {'entities': 0, 'relations': 0, 'documents': 0}
+    """
+
+    type_fn = "label"
+
+    def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 120.0) -> None:
+        import ladybug
+
+        self.path = Path(path) if path is not None else None
+        self.url = "embedded::memory:" if self.path is None else str(self.path)
+        self._lock: _FileLock | None = None
+        try:
+            if self.path is None:
+                self._db = ladybug.Database()
+            else:
+                if self.path.exists() and not self.path.is_dir():
+                    raise StoreUnavailable(f"{self.path}: not a directory (an embedded store)")
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._lock = _FileLock(self.path / _LOCK_FILE)
+                self._lock.acquire(lock_timeout)
+                self._db = ladybug.Database(str(self.path / DATABASE_FILE))
+            self._conn = ladybug.Connection(self._db)
+            for statement in cypher.LADYBUG_DDL:
+                self._conn.execute(statement)
+        except RuntimeError as err:
+            self._release()
+            raise StoreUnavailable(f"{self.url}: cannot open the store: {_line(err)}") from err
+        except BaseException:
+            self._release()
+            raise
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def close(self) -> None:
+        """Close the database and release the lock (idempotent)."""
+        conn = self.__dict__.pop("_conn", None)
+        db = self.__dict__.pop("_db", None)
+        if conn is not None:
+            conn.close()
+        if db is not None:
+            db.close()
+        self._release()
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, query: str, params: Mapping[str, Any] | None = None) -> Any:
+        try:
+            return self._conn.execute(query, dict(params) if params else None)
+        except AttributeError:
+            raise StoreError(f"{self.url}: the store is closed") from None
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        result = self._execute(query, params)
+        columns = result.get_column_names()
+        rows = [dict(zip(columns, values, strict=True)) for values in result.get_all()]
+        result.close()
+        return rows
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        except RuntimeError:
+            pass  # an error inside a transaction already rolled it back
+
+    # --- writes -------------------------------------------------------------------------
+
+    def load(
+        self,
+        facts: Iterable[Facts],
+        *,
+        batch_size: int = 5000,
+        on_batch: Callable[[LoadSummary], None] | None = None,
+    ) -> LoadSummary:
+        """Write facts; each batch of whole documents lands in one transaction or not at all.
+
+        Re-loading a document replaces its relationships (same ids), so counts do not
+        change; entities are merged by id (aliases are a union).
+        """
+        docs = ents = rels = 0
+        for batch in batches(facts, batch_size=batch_size):
+            done = self._write_batch(batch)
+            docs += done.documents
+            ents += done.entities
+            rels += done.relations
+            if on_batch is not None:
+                on_batch(done)
+        return LoadSummary(documents=docs, entities=ents, relations=rels)
+
+    def _write_batch(self, batch: Batch) -> LoadSummary:
+        pa = _arrow_tables()
+        self._execute("BEGIN TRANSACTION")
+        try:
+            doc_ids = [d["id"] for d in batch.documents]
+            old_docs = {
+                r["id"]
+                for r in self._read(
+                    "UNWIND $ids AS x MATCH (d:Document {id: x}) RETURN d.id AS id",
+                    {"ids": doc_ids},
+                )
+            }
+            if old_docs:
+                self._execute(
+                    "UNWIND $ids AS x MATCH (:Entity)-[r]->(:Entity) "
+                    "WHERE r.document_id = x DELETE r",
+                    {"ids": sorted(old_docs)},
+                )
+                self._execute(
+                    "UNWIND $rows AS row MATCH (d:Document {id: row.id}) "
+                    "SET d.title = row.title, d.source = row.source, "
+                    "d.ingested_at = row.ingested_at",
+                    {"rows": [d for d in batch.documents if d["id"] in old_docs]},
+                )
+            new_docs = [d for d in batch.documents if d["id"] not in old_docs]
+            if new_docs:
+                table = pa.Table.from_pylist(new_docs, schema=_DOC_SCHEMA(pa))
+                self._execute("COPY Document FROM $t", {"t": table})
+            created = self._write_entities(batch, pa)
+            for rel_type, rows in sorted(batch.relations_by_type().items()):
+                table = pa.Table.from_pylist(
+                    [{f"p_{k}": v for k, v in r.items()} | r for r in rows],
+                    schema=_REL_SCHEMA(pa),
+                )
+                self._execute(cypher.ladybug_create_relations(rel_type), {"rows": table})
+            self._execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        return LoadSummary(
+            documents=len(batch.documents), entities=created, relations=len(batch.relations)
+        )
+
+    def _write_entities(self, batch: Batch, pa: Any) -> int:
+        ids = sorted(batch.entities)
+        stored = {
+            r["id"]: EntityRow(**{f: r[f] for f in cypher.ENTITY_FIELDS})
+            for r in self._read(cypher.entities_by_id_query(), {"ids": ids})
+        }
+        new = [batch.entities[i].as_dict() for i in ids if i not in stored]
+        changed = []
+        for i in ids:
+            if i in stored:
+                old = stored[i]
+                old.aliases = list(old.aliases or [])
+                merged = merge_entity(old, batch.entities[i])
+                if merged != old:
+                    changed.append(merged.as_dict())
+        if new:
+            table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
+            self._execute("COPY Entity FROM $t", {"t": table})
+        if changed:
+            table = pa.Table.from_pylist(changed, schema=_ENTITY_SCHEMA(pa))
+            self._execute(cypher.ladybug_update_entities(), {"rows": table})
+        return len(new)
+
+    # --- user Cypher --------------------------------------------------------------------
+
+    def cypher(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        write: bool = False,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run one Cypher statement; read-only (gate + read-only transaction) unless ``write``.
+
+        ``type(r)`` is accepted and run as LadybugDB's ``label(r)``.
+        """
+        if not write:
+            check_read_only(query)
+        text = rewrite_type(query)
+        if timeout is not None:
+            self._conn.set_query_timeout(max(1, int(timeout * 1000)))
+        try:
+            if not write:
+                self._execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                result = self._execute(text, params)
+                if isinstance(result, list):
+                    raise QueryRefused("query refused: run one statement at a time")
+                columns = tuple(result.get_column_names())
+                rows = tuple(
+                    dict(zip(columns, values, strict=True)) for values in result.get_all()
+                )
+                result.close()
+            finally:
+                if not write:
+                    self._rollback()
+        except RuntimeError as err:
+            message = _line(err)
+            if "interrupt" in message.lower():
+                message = f"timed out after {timeout:g} s"
+            raise QueryRefused(f"query failed: {message}") from None
+        finally:
+            if timeout is not None:
+                self._conn.set_query_timeout(0)
+        return QueryResult(columns=columns, rows=rows)
+
+
+def _line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _ENTITY_SCHEMA(pa: Any) -> Any:  # noqa: N802 - a constant built on first use
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("name", pa.string()),
+            ("type", pa.string()),
+            ("aliases", pa.list_(pa.string())),
+            ("equity", pa.float64()),
+            ("total_assets", pa.float64()),
+            ("deposits", pa.float64()),
+            ("attr_source", pa.string()),
+        ]
+    )
+
+
+def _DOC_SCHEMA(pa: Any) -> Any:  # noqa: N802
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("title", pa.string()),
+            ("source", pa.string()),
+            ("ingested_at", pa.string()),
+        ]
+    )
+
+
+def _REL_SCHEMA(pa: Any) -> Any:  # noqa: N802
+    types = {
+        "confidence": pa.float64(),
+        "amount": pa.float64(),
+        "quantity": pa.float64(),
+        "negated": pa.bool_(),
+        "hedged": pa.bool_(),
+        "start": pa.int64(),
+        "end": pa.int64(),
+    }
+    fields = [("head", pa.string()), ("tail", pa.string())]
+    fields += [(f"p_{f}", types.get(f, pa.string())) for f in cypher.RELATION_FIELDS]
+    return pa.schema(fields)

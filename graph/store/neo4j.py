@@ -1,0 +1,222 @@
+"""The Neo4j store: the official driver, batched ``UNWIND ... MERGE`` writes, gated reads.
+
+Entities carry their kind as a second label (``:Entity:Exchange``). Each batch of
+whole documents is written in one write transaction. User Cypher runs in a read
+transaction after ``EXPLAIN`` reports ``query_type == "r"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from extract.model import Facts
+from graph.errors import QueryRefused, StoreUnavailable
+from graph.load import Batch, batches
+from graph.store import cypher
+from graph.store._guard import check_read_only
+from graph.store._reader import CypherReader
+from graph.store.base import LoadSummary, QueryResult
+
+__all__ = ["Neo4jStore"]
+
+
+def _plain(value: Any) -> Any:
+    """Turn driver values (nodes, relationships, paths) into JSON-ready Python values."""
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(value, Node):
+        return {"_labels": sorted(value.labels), **{k: _plain(v) for k, v in value.items()}}
+    if isinstance(value, Relationship):
+        return {"_type": value.type, **{k: _plain(v) for k, v in value.items()}}
+    if isinstance(value, Path):
+        return {"nodes": [_plain(n) for n in value.nodes]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    return value
+
+
+class Neo4jStore(CypherReader):
+    """A graph store on a Neo4j server.
+
+    Parameters
+    ----------
+    url
+        ``neo4j://``, ``bolt://`` or ``neo4j+s://`` URL.
+    user, password
+        Credentials; authentication is off when ``user`` is ``None``.
+    database
+        The database name (the server default when ``None``).
+    connection_timeout
+        Seconds to wait for the server before raising ``StoreUnavailable``.
+    """
+
+    type_fn = "type"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        connection_timeout: float = 5.0,
+    ) -> None:
+        import neo4j
+        from neo4j.exceptions import AuthError, DriverError, Neo4jError
+
+        self.url = url
+        self.database = database
+        auth = (user, password or "") if user else None
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                url,
+                auth=auth,
+                connection_timeout=connection_timeout,
+                connection_acquisition_timeout=connection_timeout,
+                max_transaction_retry_time=connection_timeout,
+            )
+            self._driver.verify_connectivity()
+            for statement in cypher.NEO4J_DDL:
+                self._driver.execute_query(statement, database_=database)
+        except (AuthError, DriverError, Neo4jError, OSError, ValueError) as err:
+            driver = self.__dict__.pop("_driver", None)
+            if driver is not None:
+                driver.close()
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise StoreUnavailable(f"{url}: cannot open the Neo4j store: {reason}") from None
+
+    def close(self) -> None:
+        """Close the driver (idempotent)."""
+        driver = self.__dict__.pop("_driver", None)
+        if driver is not None:
+            driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        import neo4j
+
+        records, _, _ = self._driver.execute_query(
+            query,
+            dict(params or {}),
+            database_=self.database,
+            routing_=neo4j.RoutingControl.READ,
+        )
+        return [dict(r) for r in records]
+
+    # --- writes -------------------------------------------------------------------------
+
+    def load(
+        self,
+        facts: Iterable[Facts],
+        *,
+        batch_size: int = 5000,
+        on_batch: Callable[[LoadSummary], None] | None = None,
+    ) -> LoadSummary:
+        """Write facts; each batch of whole documents is one write transaction."""
+        docs = ents = rels = 0
+        with self._driver.session(database=self.database) as session:
+            for batch in batches(facts, batch_size=batch_size):
+                done: LoadSummary = session.execute_write(self._write_batch, batch)
+                docs += done.documents
+                ents += done.entities
+                rels += done.relations
+                if on_batch is not None:
+                    on_batch(done)
+        return LoadSummary(documents=docs, entities=ents, relations=rels)
+
+    @staticmethod
+    def _write_batch(tx: Any, batch: Batch) -> LoadSummary:
+        doc_ids = [d["id"] for d in batch.documents]
+        old_docs = [
+            r["id"]
+            for r in tx.run(
+                "UNWIND $ids AS x MATCH (d:Document {id: x}) RETURN d.id AS id", ids=doc_ids
+            )
+        ]
+        if old_docs:
+            keep = [r["id"] for r in batch.relations if r["document_id"] in set(old_docs)]
+            tx.run(cypher.neo4j_delete_stale(), docs=old_docs, keep=keep).consume()
+        tx.run(cypher.neo4j_merge_documents(), rows=batch.documents).consume()
+        rows = [e.as_dict() for e in batch.entities.values()]
+        summary = tx.run(cypher.neo4j_merge_entities(), rows=rows).consume()
+        created = summary.counters.nodes_created
+        by_kind: dict[str, list[str]] = {}
+        for row in rows:
+            by_kind.setdefault(row["type"], []).append(row["id"])
+        for kind, ids in sorted(by_kind.items()):
+            tx.run(cypher.neo4j_label_entities(kind), ids=ids).consume()
+        for rel_type, rels in sorted(batch.relations_by_type().items()):
+            payload = [
+                {
+                    "id": r["id"],
+                    "head": r["head"],
+                    "tail": r["tail"],
+                    "props": {f: r[f] for f in cypher.RELATION_FIELDS},
+                }
+                for r in rels
+            ]
+            tx.run(cypher.neo4j_merge_relations(rel_type), rows=payload).consume()
+        return LoadSummary(
+            documents=len(batch.documents), entities=created, relations=len(batch.relations)
+        )
+
+    # --- user Cypher --------------------------------------------------------------------
+
+    def cypher(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        write: bool = False,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run Cypher; unless ``write``, gated by tokens and ``EXPLAIN`` and run read-only."""
+        import neo4j
+        from neo4j.exceptions import ClientError, DriverError, Neo4jError
+
+        args = dict(params or {})
+        try:
+            with self._driver.session(
+                database=self.database,
+                default_access_mode=neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS,
+            ) as session:
+                if not write:
+                    check_read_only(query)
+                    plan = session.run(neo4j.Query("EXPLAIN " + query), args).consume()
+                    if plan.query_type != "r":
+                        raise QueryRefused(
+                            f"query refused: Neo4j plans it as {plan.query_type!r}, not "
+                            "read-only 'r' (pass write=True, or --write, to run it)"
+                        )
+
+                def work(tx: Any) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
+                    result = tx.run(query, args)
+                    keys = tuple(result.keys())
+                    rows = tuple({k: _plain(v) for k, v in r.items()} for r in result)
+                    return keys, rows
+
+                unit = neo4j.unit_of_work(timeout=timeout)(work)
+                if write:
+                    columns, rows = session.execute_write(unit)
+                else:
+                    columns, rows = session.execute_read(unit)
+        except ClientError as err:
+            raise QueryRefused(f"query failed: {_line(err.message or str(err))}") from None
+        except (Neo4jError, DriverError) as err:
+            raise QueryRefused(f"query failed: {_line(str(err))}") from None
+        return QueryResult(columns=columns, rows=rows)
+
+
+def _line(text: str) -> str:
+    text = text.strip()
+    return text.splitlines()[0] if text else "unknown error"

@@ -1,0 +1,298 @@
+"""The graph view of the app: Cytoscape elements and styles, cached layout, formatting.
+
+Everything here presents; nothing computes on the domain. ``render_graph`` is the one
+place the app draws a graph (with st-link-analysis), re-exported by ``pages._shared``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from graph.store.base import EntityRecord, QueryResult, RelationRecord, Subgraph
+
+__all__ = [
+    "EDGE_COLOURS",
+    "KIND_COLOURS",
+    "LAYOUTS",
+    "graph_elements",
+    "graph_positions",
+    "highlight_mention",
+    "money",
+    "render_graph",
+    "result_subgraph",
+]
+
+KIND_COLOURS: dict[str, str] = {
+    "Exchange": "#1f77b4",
+    "Lender": "#2ca02c",
+    "TradingFirm": "#d62728",
+    "InvestmentFirm": "#9467bd",
+    "Bank": "#17becf",
+    "Company": "#8c564b",
+    "MediaOutlet": "#bcbd22",
+    "Regulator": "#7f7f7f",
+    "Protocol": "#e377c2",
+    "Person": "#ff7f0e",
+    "Token": "#f5c518",
+    "Stablecoin": "#aec7e8",
+    "Place": "#c7c7c7",
+}
+"""Node colour per entity kind."""
+
+EDGE_COLOURS: dict[str, tuple[str, str]] = {
+    "LENT_TO": ("#d62728", "solid"),
+    "PLEDGED_COLLATERAL": ("#ff7f0e", "dashed"),
+    "ISSUED": ("#f5c518", "solid"),
+    "HOLDS": ("#bcbd22", "dotted"),
+    "DEPOSITED_WITH": ("#1f77b4", "solid"),
+    "ACQUIRED": ("#9467bd", "dashed"),
+    "OWNS": ("#8c564b", "solid"),
+    "AFFILIATED_WITH": ("#7f7f7f", "dashed"),
+    "INVESTED_IN": ("#2ca02c", "solid"),
+    "LEADS": ("#e377c2", "dotted"),
+    "WORKS_FOR": ("#e377c2", "dotted"),
+    "LIQUIDATED": ("#000000", "solid"),
+    "EXPOSED_TO": ("#17becf", "dashed"),
+}
+"""Edge colour and line style per relation type."""
+
+
+
+
+def money(amount: float | None, currency: str | None = None) -> str:
+    """Format an amount compactly: ``$1.2bn``, ``€30m``, ``—`` when unknown."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return "—"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£", None: "$"}.get(currency, "")
+    suffix = f" {currency}" if symbol == "" and currency else ""
+    for scale, unit in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(amount) >= scale:
+            return f"{symbol}{amount / scale:.3g}{unit}{suffix}"
+    return f"{symbol}{amount:,.0f}{suffix}"
+
+
+def highlight_mention(text: str, mention: str) -> str:
+    """Markdown of ``text`` with every occurrence of ``mention`` in bold (case-insensitive)."""
+    if not mention:
+        return text
+    lower, needle = text.lower(), mention.lower()
+    out, i = [], 0
+    while True:
+        j = lower.find(needle, i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        out.append(f"**{text[j:j + len(mention)]}**")
+        i = j + len(mention)
+    return "".join(out)
+
+
+class _Style:
+    """A Cytoscape style rule, in the shape ``st_link_analysis`` expects (``dump()``)."""
+
+    def __init__(self, selector: str, style: dict[str, Any]) -> None:
+        self.selector, self.style = selector, style
+
+    def dump(self) -> dict[str, Any]:
+        return {"selector": self.selector, "style": self.style}
+
+
+def _styles() -> tuple[list[_Style], list[_Style]]:
+    nodes = [_Style("node", {"label": "data(name)", "font-size": 12, "width": 22, "height": 22})]
+    nodes += [
+        _Style(f"node[label='{k}']", {"background-color": c}) for k, c in KIND_COLOURS.items()
+    ]
+    nodes += [
+        _Style("node[state='stressed']", {"border-width": 4, "border-color": "#ff7f0e"}),
+        _Style("node[state='defaulted']", {"border-width": 6, "border-color": "#d62728",
+                                           "background-blacken": 0.4}),
+    ]
+    edges = [_Style("edge", {"width": "data(width)", "curve-style": "bezier",
+                             "target-arrow-shape": "triangle", "arrow-scale": 0.8})]
+    for rel, (colour, line) in EDGE_COLOURS.items():
+        style: dict[str, Any] = {"line-color": colour, "target-arrow-color": colour,
+                                 "line-style": line}
+        if rel == "AFFILIATED_WITH":
+            style["target-arrow-shape"] = "none"
+        edges.append(_Style(f"edge[label='{rel}']", style))
+    edges.append(_Style("edge[loss='yes']", {"line-color": "#d62728", "target-arrow-color":
+                                             "#d62728", "z-index": 10}))
+    return nodes, edges
+
+
+def _edge_width(amount: float | None, top: float) -> float:
+    if not amount or amount <= 0 or top <= 1:
+        return 1.5
+    return round(1.5 + 6.5 * math.log10(1 + amount) / math.log10(1 + top), 2)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def graph_positions(
+    node_ids: tuple[str, ...], edges: tuple[tuple[str, str], ...]
+) -> dict[str, tuple[float, float]]:
+    """Node positions for a graph, computed once per node and edge set (cached)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(node_ids)
+    g.add_edges_from(edges)
+    n = max(len(node_ids), 1)
+    pos = nx.spring_layout(g, seed=7, iterations=50 if n <= 500 else 20)
+    scale = 45 * math.sqrt(n)  # labels (12 px) stay readable up to about 60 nodes
+    return {k: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for k, (x, y) in
+            pos.items()}
+
+
+def graph_elements(
+    subgraph: Subgraph,
+    *,
+    node_states: Mapping[str, str] | None = None,
+    loss_edges: Sequence[str | tuple[str, str]] = (),
+    positions: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Cytoscape elements for a subgraph: nodes labelled by kind, edges by relation type."""
+    states = node_states or {}
+    lossy = set(loss_edges)  # relation ids, or (head, tail) pairs in either direction
+    top = max((r.amount or 0.0 for r in subgraph.relations), default=0.0)
+    known = {e.id for e in subgraph.entities}
+    nodes = []
+    for e in subgraph.entities:
+        node: dict[str, Any] = {"data": {"id": e.id, "label": e.type, "name": e.name}}
+        if e.id in states:
+            node["data"]["state"] = states[e.id]
+        if positions and e.id in positions:
+            x, y = positions[e.id]
+            node["position"] = {"x": x, "y": y}
+        nodes.append(node)
+    edges = []
+    for r in subgraph.relations:
+        if r.head not in known or r.tail not in known:
+            continue
+        data: dict[str, Any] = {
+            "id": r.id, "source": r.head, "target": r.tail, "label": r.type,
+            "width": _edge_width(r.amount, top),
+        }
+        if r.amount:
+            data["amount"] = money(r.amount, r.currency)
+        if r.id in lossy or (r.head, r.tail) in lossy or (r.tail, r.head) in lossy:
+            data["loss"] = "yes"
+        edges.append({"data": data})
+    return {"nodes": nodes, "edges": edges}
+
+
+LAYOUTS = ("cached", "cose", "concentric", "breadthfirst", "circle", "grid")
+
+
+def render_graph(
+    subgraph: Subgraph,
+    *,
+    key: str,
+    layout: str = "cached",
+    node_states: Mapping[str, str] | None = None,
+    loss_edges: Sequence[str | tuple[str, str]] = (),
+    height: int = 520,
+) -> str | None:
+    """Draw ``subgraph`` with st-link-analysis; return the id of a clicked node, if any.
+
+    ``layout="cached"`` places nodes at positions computed once per graph and cached,
+    so large graphs redraw without running a force layout in the browser.
+    """
+    if not subgraph.entities:
+        st.info("Nothing to draw.")
+        return None
+    from st_link_analysis import Event, st_link_analysis
+
+    positions = None
+    cy_layout: str | dict[str, Any] = layout
+    if layout == "cached":
+        ids = tuple(sorted(e.id for e in subgraph.entities))
+        pairs = tuple(sorted({(r.head, r.tail) for r in subgraph.relations}))
+        positions = graph_positions(ids, pairs)
+        cy_layout = {"name": "preset", "fit": True, "padding": 20, "animate": False}
+    elements = graph_elements(subgraph, node_states=node_states, loss_edges=loss_edges,
+                              positions=positions)
+    node_styles, edge_styles = _styles()
+    value = st_link_analysis(
+        elements,
+        layout=cy_layout,
+        node_styles=node_styles,  # type: ignore[arg-type]
+        edge_styles=edge_styles,  # type: ignore[arg-type]
+        height=height,
+        key=key,
+        events=[Event("select_node", "tap", "node")],
+    )
+    if isinstance(value, dict) and value.get("action") == "select_node":
+        target = (value.get("data") or {}).get("target_id")
+        return str(target) if target else None
+    return None
+
+
+def _walk(value: Any) -> Any:
+    """Yield every dict nested in a query cell (nodes, relationships, paths, lists)."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            if isinstance(inner, (dict, list, tuple)):
+                yield from _walk(inner)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _walk(inner)
+
+
+def _internal(item: dict[str, Any], *names: str) -> str | None:
+    """The database's internal id under any of ``names`` (LadybugDB: ``_ID``, ``_SRC``)."""
+    for name in names:
+        if name in item:
+            value = item[name]
+            return repr(sorted(value.items())) if isinstance(value, dict) else str(value)
+    return None
+
+
+def result_subgraph(result: QueryResult) -> Subgraph:
+    """The entities and relationships found in a query's rows, for drawing.
+
+    A cell counts as an entity when it is a mapping with ``id``, ``name`` and ``type``,
+    and as a relationship when it names its endpoints (``head``/``tail``, or the internal
+    ``_SRC``/``_DST`` of the embedded store, resolved through the nodes' ``_ID``).
+    """
+    entities: dict[str, EntityRecord] = {}
+    internal: dict[str, str] = {}
+    raw_rels: list[dict[str, Any]] = []
+    for row in result.rows:
+        for cell in row.values():
+            for item in _walk(cell):
+                src = _internal(item, "_SRC", "_src")
+                if {"id", "name", "type"} <= item.keys() and src is None:
+                    eid = str(item["id"])
+                    aliases = item.get("aliases") or ()
+                    entities[eid] = EntityRecord(
+                        id=eid, name=str(item["name"]), type=str(item["type"]),
+                        aliases=tuple(aliases) if isinstance(aliases, (list, tuple)) else (),
+                    )
+                    own = _internal(item, "_ID", "_id")
+                    if own is not None:
+                        internal[own] = eid
+                elif src is not None or {"head", "tail"} <= item.keys():
+                    raw_rels.append(item)
+    relations: dict[str, RelationRecord] = {}
+    for k, item in enumerate(raw_rels):
+        head = item.get("head") or internal.get(_internal(item, "_SRC", "_src") or "")
+        tail = item.get("tail") or internal.get(_internal(item, "_DST", "_dst") or "")
+        if head is None or tail is None:
+            continue
+        rel_type = item.get("type") or item.get("_LABEL") or item.get("_label") or "EXPOSED_TO"
+        rid = str(item.get("id") or f"r{k}")
+        amount = item.get("amount")
+        relations[rid] = RelationRecord(
+            id=rid, head=str(head), type=str(rel_type), tail=str(tail),
+            document_id=str(item.get("document_id") or ""),
+            confidence=float(item.get("confidence") or 0.0),
+            amount=float(amount) if isinstance(amount, (int, float)) else None,
+            currency=item.get("currency"),
+        )
+    return Subgraph(entities=tuple(entities.values()), relations=tuple(relations.values()))

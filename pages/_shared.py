@@ -1,0 +1,335 @@
+"""Shared by every page: the cached store and pipeline, query wrappers, state keys, graph view.
+
+Caching follows the house rules: ``st.cache_resource`` only on :func:`get_store` and
+:func:`get_nlp`; ``st.cache_data`` on query wrappers, which take the store as ``_store``
+(not hashed) plus a ``store_key`` that tells stores apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from extract.model import Facts
+from graph.store.base import (
+    EntityRecord,
+    EvidenceRecord,
+    GraphDump,
+    GraphStore,
+    RelationRecord,
+    Subgraph,
+)
+
+__all__ = [
+    "EDGE_COLOURS",
+    "INGEST_KEY",
+    "KIND_COLOURS",
+    "LAYOUTS",
+    "RESULT_KEY",
+    "SCENARIO_KEY",
+    "SELECTED_KEY",
+    "STORE_KEY",
+    "Scenario",
+    "cached_counts",
+    "cached_dump",
+    "cached_entity",
+    "cached_evidence",
+    "cached_neighbourhood",
+    "cached_relations",
+    "cached_search",
+    "current_store",
+    "entity_review_rows",
+    "facts_from_review",
+    "get_nlp",
+    "get_scenario",
+    "get_store",
+    "graph_elements",
+    "graph_positions",
+    "highlight_mention",
+    "init_state",
+    "money",
+    "relation_review_rows",
+    "render_graph",
+    "result_subgraph",
+    "set_scenario",
+    "store_key",
+    "store_label",
+    "store_url",
+]
+
+# --- session-state keys ---------------------------------------------------------------
+STORE_KEY = "fallout_store"
+"""A ``GraphStore`` placed here wins over ``FALLOUT_STORE`` (tests seed it)."""
+SELECTED_KEY = "fallout_selected"
+"""Id of the entity selected on Explore (search result or click on the graph)."""
+SCENARIO_KEY = "fallout_scenario"
+"""The current :class:`Scenario`, mirrored in ``st.query_params``."""
+RESULT_KEY = "fallout_result"
+"""The last simulation run: ``(scenario, result)``."""
+INGEST_KEY = "fallout_ingest"
+"""Facts extracted on Ingest and awaiting review."""
+
+def init_state() -> None:
+    """Create every session-state key the pages read, once per session."""
+    for key, default in ((SELECTED_KEY, None), (RESULT_KEY, None), (INGEST_KEY, None)):
+        if key not in st.session_state:
+            st.session_state[key] = default
+    if SCENARIO_KEY not in st.session_state:
+        st.session_state[SCENARIO_KEY] = Scenario.from_query(st.query_params.to_dict(),
+                                                             st.query_params.get_all)
+
+
+# --- the store ----------------------------------------------------------------------
+def store_url() -> str:
+    """The store URL in force: ``FALLOUT_STORE``, else the default embedded store."""
+    from graph.store import default_store_url
+
+    return default_store_url()
+
+
+@st.cache_resource(show_spinner="Opening the graph store…")
+def get_store(url: str) -> GraphStore:
+    """Open the store at ``url`` once per server process."""
+    from graph.store import open_store
+
+    store: GraphStore = open_store(url)
+    return store
+
+
+@st.cache_resource(show_spinner="Loading the extraction pipeline…")
+def get_nlp() -> Any:
+    """Build the spaCy pipeline once per server process."""
+    from extract import build_nlp  # type: ignore[attr-defined]
+
+    return build_nlp()
+
+
+def current_store() -> GraphStore:
+    """The store of this session: one seeded in ``STORE_KEY``, else :func:`get_store`."""
+    seeded = st.session_state.get(STORE_KEY)
+    if seeded is not None:
+        return seeded  # type: ignore[no-any-return]
+    return get_store(store_url())
+
+
+def store_key(store: GraphStore) -> str:
+    """A cache key that tells two stores apart (two in-memory stores share a URL)."""
+    return f"{getattr(store, 'url', '?')}#{id(store)}"
+
+
+def store_label(store: GraphStore) -> str:
+    """How the sidebar names the store: the embedded path or the Neo4j URI."""
+    url = str(getattr(store, "url", "") or "")
+    if url in ("", ":memory:", "embedded::memory:"):
+        return "embedded, in memory"
+    if url.startswith(("neo4j://", "neo4j+s://", "bolt://", "bolt+s://")):
+        return f"Neo4j at {url.split('@')[-1]}"
+    return f"embedded at {url.removeprefix('embedded:')}"
+
+
+# --- cached query wrappers ----------------------------------------------------------
+@st.cache_data(ttl=60, show_spinner=False)
+def cached_counts(_store: GraphStore, store_key: str) -> dict[str, int]:
+    """Entity, relation and document counts."""
+    return dict(_store.counts())
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_search(
+    _store: GraphStore, store_key: str, text: str, types: tuple[str, ...], limit: int = 20
+) -> list[EntityRecord]:
+    """Entities whose name or an alias contains ``text``."""
+    return _store.search(text, types=list(types) or None, limit=limit)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_entity(_store: GraphStore, store_key: str, id: str) -> EntityRecord | None:
+    """One entity by id."""
+    return _store.entity(id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_neighbourhood(
+    _store: GraphStore, store_key: str, id: str, depth: int, relation_types: tuple[str, ...]
+) -> Subgraph:
+    """Entities within ``depth`` hops of ``id`` and the relations among them."""
+    return _store.neighbourhood(id, depth, relation_types=list(relation_types) or None)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_relations(
+    _store: GraphStore, store_key: str, entity: str, types: tuple[str, ...]
+) -> list[RelationRecord]:
+    """Every stated relation of ``entity``."""
+    return _store.relations(entity=entity, types=list(types) or None)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_evidence(_store: GraphStore, store_key: str, relation_id: str) -> list[EvidenceRecord]:
+    """Sentences and documents supporting one relation."""
+    return _store.evidence(relation_id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_dump(_store: GraphStore, store_key: str) -> GraphDump:
+    """The whole graph (for the scenario form, projection and reports)."""
+    return _store.dump()
+
+
+# --- the scenario, mirrored in the URL ------------------------------------------------
+@dataclass
+class Scenario:
+    """What the Simulate page runs: defaults, price shocks, model, parameters, MC runs."""
+
+    defaults: list[str] = field(default_factory=list)
+    prices: dict[str, float] = field(default_factory=dict)
+    model: str = "combined"
+    params: dict[str, float | str] = field(default_factory=dict)
+    runs: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is shocked."""
+        return not self.defaults and not self.prices
+
+    def describe(self) -> str:
+        """One line for the sidebar."""
+        parts = [f"{d} defaults" for d in self.defaults]
+        parts += [f"{t} {c:+.0%}" for t, c in self.prices.items()]
+        return ", ".join(parts) + f" ({self.model})" if parts else "none"
+
+    def to_query(self) -> dict[str, str | list[str]]:
+        """The query parameters that reproduce this scenario."""
+        out: dict[str, str | list[str]] = {}
+        if self.defaults:
+            out["default"] = list(self.defaults)
+        if self.prices:
+            out["price"] = [f"{t}:{c:g}" for t, c in self.prices.items()]
+        if not self.empty:
+            out["model"] = self.model
+            for k, v in self.params.items():
+                out[f"p.{k}"] = f"{v:g}" if isinstance(v, float | int) else str(v)
+            if self.runs:
+                out["runs"] = str(self.runs)
+        return out
+
+    @classmethod
+    def from_query(cls, flat: Mapping[str, str], get_all: Any) -> Scenario:
+        """Read a scenario from query parameters; malformed values are ignored."""
+        scenario = cls(defaults=[d for d in get_all("default") if d])
+        for item in get_all("price"):
+            token, _, change = str(item).rpartition(":")
+            try:
+                scenario.prices[token] = float(change)
+            except ValueError:
+                continue
+        scenario.model = str(flat.get("model") or "combined")
+        for key, value in flat.items():
+            if key.startswith("p."):
+                try:
+                    scenario.params[key[2:]] = float(value)
+                except ValueError:
+                    scenario.params[key[2:]] = str(value)
+        try:
+            scenario.runs = max(0, int(flat.get("runs", 0)))
+        except ValueError:
+            scenario.runs = 0
+        return scenario
+
+
+def get_scenario() -> Scenario:
+    """The current scenario of this session."""
+    init_state()
+    scenario: Scenario = st.session_state[SCENARIO_KEY]
+    return scenario
+
+
+def set_scenario(scenario: Scenario) -> None:
+    """Make ``scenario`` current and mirror it in the URL."""
+    st.session_state[SCENARIO_KEY] = scenario
+    wanted = scenario.to_query()
+    for key in list(st.query_params.keys()):
+        if (key in ("default", "price", "model", "runs") or key.startswith("p.")) and (
+            key not in wanted
+        ):
+            del st.query_params[key]
+    for key, value in wanted.items():
+        st.query_params[key] = value
+
+
+# --- ingest review ------------------------------------------------------------------
+def entity_review_rows(facts: Facts) -> list[dict[str, Any]]:
+    """One editable row per extracted entity."""
+    return [
+        {"accept": True, "id": e.id, "name": e.name, "type": e.type.value,
+         "aliases": ", ".join(e.aliases), "mentions": len(e.mentions)}
+        for e in facts.entities
+    ]
+
+
+def relation_review_rows(facts: Facts) -> list[dict[str, Any]]:
+    """One editable row per extracted relation, with its evidence sentence."""
+    return [
+        {"accept": True, "head": r.head, "type": r.type.value, "tail": r.tail,
+         "amount": r.amount, "currency": r.currency or "",
+         "confidence": round(r.confidence, 2),
+         "evidence": " … ".join(ev.text for ev in r.evidence)}
+        for r in facts.relations
+    ]
+
+
+def facts_from_review(
+    facts: Facts,
+    entity_rows: Sequence[Mapping[str, Any]],
+    relation_rows: Sequence[Mapping[str, Any]],
+    *,
+    source: str | None = None,
+) -> Facts:
+    """Apply a reviewer's accept/reject/edit rows to ``facts`` (rows in extraction order).
+
+    Relations whose endpoints were rejected are dropped with them; evidence is kept.
+    Raises ``ValueError`` (pydantic's) naming the field when an edit is invalid.
+    """
+    entities = []
+    for original, row in zip(facts.entities, entity_rows, strict=True):
+        if not row.get("accept"):
+            continue
+        aliases = tuple(a.strip() for a in str(row.get("aliases") or "").split(",") if a.strip())
+        entities.append(original.model_copy(update={
+            "name": str(row.get("name") or original.name),
+            "type": type(original.type)(row.get("type") or original.type.value),
+            "aliases": aliases,
+        }))
+    kept = {e.id for e in entities}
+    relations = []
+    for original, row in zip(facts.relations, relation_rows, strict=True):
+        if not row.get("accept") or row.get("head") not in kept or row.get("tail") not in kept:
+            continue
+        amount = row.get("amount")
+        amount = None if amount is None or amount != amount else float(amount)
+        data = original.model_dump()
+        data.update(head=row["head"], tail=row["tail"], type=row.get("type") or data["type"],
+                    amount=amount, currency=(row.get("currency") or None))
+        relations.append(type(original).model_validate(data))
+    document = facts.document
+    if source:
+        document = document.model_copy(update={"source": source})
+    return Facts(document=document, entities=tuple(entities), relations=tuple(relations))
+
+
+
+
+from pages._graphview import (  # noqa: E402  (re-exported: pages import them from here)
+    EDGE_COLOURS,
+    KIND_COLOURS,
+    LAYOUTS,
+    graph_elements,
+    graph_positions,
+    highlight_mention,
+    money,
+    render_graph,
+    result_subgraph,
+)

@@ -1,0 +1,61 @@
+"""Cypher: a read-only console with ready examples, a table, a graph and a CSV download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from graph.errors import GraphError, QueryRefused
+from graph.sample import EXAMPLE_QUERIES
+from pages._shared import current_store, init_state, render_graph, result_subgraph
+
+init_state()
+store = current_store()
+
+st.title("Cypher")
+st.caption(
+    "Read-only: the store refuses anything that writes. Nodes are `:Entity` with `id`, "
+    "`name`, `type`, `aliases`; relationships are typed by relation (`LENT_TO`, `HOLDS`, "
+    "`ISSUED`, …) and carry `amount`, `currency`, `date`, `status`, `confidence`, `evidence`."
+)
+
+EDITOR_KEY = "cypher_text"
+if EDITOR_KEY not in st.session_state:
+    st.session_state[EDITOR_KEY] = next(iter(EXAMPLE_QUERIES.values()))
+
+
+def _use_example() -> None:
+    st.session_state[EDITOR_KEY] = EXAMPLE_QUERIES[st.session_state["cypher_example"]]
+
+
+st.selectbox("Examples", list(EXAMPLE_QUERIES), key="cypher_example", on_change=_use_example)
+with st.form("cypher_form"):
+    query = st.text_area("Query", key=EDITOR_KEY, height=180)
+    timeout = st.number_input("Timeout (seconds)", 1.0, 300.0, 10.0, step=1.0,
+                              key="cypher_timeout")
+    submitted = st.form_submit_button("Run", type="primary")
+
+if submitted:
+    try:
+        result = store.cypher(query, timeout=float(timeout))
+    except QueryRefused as err:
+        st.error(f"Query refused: {err}")
+        st.stop()
+    except GraphError as err:
+        st.error(f"Query failed: {err}")
+        st.stop()
+    st.session_state["cypher_result"] = result
+
+result = st.session_state.get("cypher_result")
+if result is not None:
+    frame = pd.DataFrame(list(result.rows),
+                         columns=list(result.columns))
+    st.success(f"{len(result.rows)} row(s)")
+    st.dataframe(frame.astype(str) if len(frame) else frame, hide_index=True,
+                 width="stretch")
+    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"),
+                       file_name="query.csv", mime="text/csv")
+    sub = result_subgraph(result)
+    if sub.entities:
+        st.subheader("As a graph")
+        render_graph(sub, key="cypher_graph", layout="cose")

@@ -1,0 +1,165 @@
+"""Simulate: shock the graph (defaults, price falls) and watch the cascade round by round."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from graph.errors import GraphError
+from pages._shared import (
+    RESULT_KEY,
+    Scenario,
+    cached_dump,
+    current_store,
+    get_scenario,
+    init_state,
+    money,
+    render_graph,
+    set_scenario,
+    store_key,
+)
+from pages._simulation import MODELS, assumption_rows, run_scenario
+
+init_state()
+store = current_store()
+skey = store_key(store)
+dump = cached_dump(store, skey)
+names = {e.id: e.name for e in dump.entities}
+kinds = {e.id: e.type for e in dump.entities}
+tokens = sorted((e.id for e in dump.entities if e.type in ("Token", "Stablecoin")),
+                key=lambda i: names[i].lower())
+firms = sorted((e.id for e in dump.entities if e.type not in ("Token", "Stablecoin", "Place")),
+               key=lambda i: names[i].lower())
+scenario = get_scenario()
+
+st.title("Simulate a shock")
+
+quick = [(i, f"{names[i]} defaults") for i in ("ftx", "alameda-research", "celsius") if i in names]
+cols = st.columns(len(quick) + 1)
+for col, (eid, label) in zip(cols, quick, strict=False):
+    if col.button(label, key=f"quick_{eid}"):
+        scenario = Scenario(defaults=[eid], model="combined")
+        set_scenario(scenario)
+        st.session_state["simulate_run"] = True
+
+setup = st.expander("Scenario: who fails, what falls, which model",
+                    expanded=st.session_state[RESULT_KEY] is None)
+with setup, st.form("scenario_form"):
+    defaults = st.multiselect("Defaulting entities", firms,
+                              default=[d for d in scenario.defaults if d in names],
+                              format_func=lambda i: f"{names[i]} ({kinds[i]})")
+    price_rows = pd.DataFrame(
+        [{"token": t, "change %": round(c * 100, 1)} for t, c in scenario.prices.items()]
+        or [{"token": None, "change %": None}]
+    )
+    prices = st.data_editor(
+        price_rows, num_rows="dynamic", hide_index=True, key="simulate_prices",
+        column_config={
+            "token": st.column_config.SelectboxColumn("token", options=tokens),
+            "change %": st.column_config.NumberColumn("change %", min_value=-100.0,
+                                                      max_value=0.0, step=5.0),
+        },
+    )
+    st.markdown("**Model and parameters**")
+    c1, c2, c3 = st.columns(3)
+    model = c1.selectbox("Model", MODELS,
+                         index=MODELS.index(scenario.model) if scenario.model in MODELS else 0)
+    p = scenario.params
+    recovery = c2.slider("Recovery rate", 0.0, 1.0, float(p.get("recovery", 0.4)), 0.05)
+    ltv = c3.slider("LTV trigger", 0.5, 1.5, float(p.get("ltv_trigger", 0.9)), 0.05)
+    issuer_drop = c1.slider("Issuer reflexivity (token fall when issuer defaults)", 0.0, 1.0,
+                            float(p.get("issuer_drop", 0.8)), 0.05)
+    impacts = ["exponential", "linear"]
+    impact = c2.selectbox("Price impact of sales", impacts,
+                          index=impacts.index(p["impact"]) if p.get("impact") in impacts else 0)
+    runs = c3.number_input("Monte Carlo runs (0 = off)", 0, 5000, int(scenario.runs), step=100)
+    st.markdown("**Assumptions** — edit a value to override it for this run; `origin` says "
+                "whether the documents state it (extracted) or a documented rule sets it "
+                "(assumed).")
+    assumptions = st.data_editor(pd.DataFrame(assumption_rows(store, skey)), hide_index=True,
+                                 disabled=["kind", "target", "field", "origin"], height=220,
+                                 key="simulate_assumptions", width="stretch")
+    submitted = st.form_submit_button("Run", type="primary")
+
+if submitted:
+    shocks = {
+        str(r["token"]): float(r["change %"]) / 100.0
+        for r in prices.to_dict("records")
+        if r.get("token") and r.get("change %") == r.get("change %") and r.get("change %")
+    }
+    scenario = Scenario(defaults=list(defaults), prices=shocks, model=model,
+                        params={"recovery": recovery, "ltv_trigger": ltv,
+                                "issuer_drop": issuer_drop, "impact": impact},
+                        runs=int(runs))
+    set_scenario(scenario)
+    st.session_state["simulate_assumption_rows"] = assumptions.to_dict("records")
+    st.session_state["simulate_run"] = True
+
+# a link that carries a scenario reproduces its run on open
+first_visit = st.session_state[RESULT_KEY] is None and not scenario.empty
+if st.session_state.pop("simulate_run", False) or first_visit:
+    if scenario.empty:
+        st.warning("Choose at least one defaulting entity or one price shock.")
+        st.stop()
+    if scenario.prices and scenario.model != "combined":
+        st.warning(f"The {scenario.model} model ignores price shocks; use the combined model.")
+    try:
+        with st.spinner("Running the cascade…"):
+            run = run_scenario(store, scenario,
+                               st.session_state.get("simulate_assumption_rows"))
+    except GraphError as err:
+        st.error(f"Cannot run this scenario: {err}")
+        st.stop()
+    st.session_state[RESULT_KEY] = (scenario, run)
+
+stored = st.session_state[RESULT_KEY]
+if stored is None:
+    st.info("Pick a shock and press Run, or try one of the quick scenarios above.")
+    st.stop()
+ran_scenario, run = stored
+result = run.result
+
+st.subheader(f"Cascade: {ran_scenario.describe()}")
+rounds = max(len(result.rounds), 1)
+shown = st.slider("Round", 0, rounds - 1, rounds - 1, key="simulate_round") if rounds > 1 else 0
+states = run.states_at(shown)
+st.caption(f"Round {shown}: {sum(s == 'defaulted' for s in states.values())} defaulted, "
+           f"{sum(s == 'stressed' for s in states.values())} stressed. Red edges carried loss.")
+render_graph(run.subgraph, key="simulate_graph", node_states=states,
+             loss_edges=run.loss_edges_until(shown), layout="cached")
+
+st.subheader("Ranked losses")
+loss_rows = run.loss_rows()
+if loss_rows:
+    st.markdown("Largest losses: " + "; ".join(
+        f"**{r['entity']}** {r['equity loss']}" + (" (defaulted)" if r["defaulted"] else "")
+        for r in loss_rows[:5]))
+st.dataframe(pd.DataFrame(loss_rows), hide_index=True, width="stretch",
+             column_config={"relative loss": st.column_config.ProgressColumn(
+                 "relative loss", min_value=0.0, max_value=1.0, format="%.2f")})
+
+per_round = pd.DataFrame(run.round_rows())
+fig = go.Figure()
+fig.add_bar(x=per_round["round"], y=per_round["new defaults"], name="new defaults",
+            yaxis="y2", opacity=0.5)
+fig.add_scatter(x=per_round["round"], y=per_round["cumulative loss"], name="cumulative loss",
+                mode="lines+markers")
+fig.update_layout(height=320, margin={"t": 30, "b": 30},
+                  yaxis={"title": "loss"},
+                  yaxis2={"title": "defaults", "overlaying": "y", "side": "right"},
+                  legend={"orientation": "h"})
+st.plotly_chart(fig, width="stretch")
+
+st.subheader("Paths that carried loss")
+path_rows = run.path_rows()
+if path_rows:
+    st.dataframe(pd.DataFrame(path_rows), hide_index=True, width="stretch")
+else:
+    st.caption("No loss travelled along an edge.")
+
+if run.montecarlo is not None:
+    st.subheader(f"Monte Carlo ({ran_scenario.runs} runs)")
+    st.dataframe(pd.DataFrame(run.montecarlo), hide_index=True, width="stretch")
+
+st.caption(f"Total loss {money(run.total_loss)}. See the Reports page to download this run.")

@@ -1,0 +1,76 @@
+// Starts an embedded Neo4j Community server with Bolt on a free local port, for the test suite.
+//
+//   java -cp CACHE/classes:CACHE/lib/* Launcher HOME_DIR
+//
+// Prints one line "NEO4J READY bolt://127.0.0.1:PORT" once the default database is available.
+// Stops on SIGTERM (shutdown hook) and as soon as its standard input closes, so a test run
+// that dies without cleaning up leaves no server behind. Authentication is off: local use only.
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.BoltConnectorInternalSettings;
+import org.neo4j.configuration.connectors.ConnectorPortRegister;
+import org.neo4j.configuration.connectors.ConnectorType;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.internal.helpers.HostnamePort;
+import org.neo4j.kernel.internal.GraphDatabaseAPI;
+
+public final class Launcher {
+    private static final long PAGE_CACHE_BYTES = 64L * 1024 * 1024;
+
+    private Launcher() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: Launcher HOME_DIR");
+            System.exit(2);
+        }
+        Path home = Path.of(args[0]).toAbsolutePath();
+        DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", 0))
+                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, PAGE_CACHE_BYTES)
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                // A throwaway test server: skip Bolt's graceful waits (about 10 s at shutdown).
+                .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ZERO)
+                .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ZERO)
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(1))
+                .build();
+        Runtime.getRuntime().addShutdownHook(new Thread(service::shutdown, "neo4j-shutdown"));
+
+        GraphDatabaseService db = service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+        if (!db.isAvailable(Duration.ofMinutes(2).toMillis())) {
+            System.err.println("Neo4j: the default database did not become available in 2 minutes");
+            System.exit(1);
+        }
+        HostnamePort bolt = ((GraphDatabaseAPI) db).getDependencyResolver()
+                .resolveDependency(ConnectorPortRegister.class)
+                .getLocalAddress(ConnectorType.BOLT);
+        System.out.println("NEO4J READY bolt://127.0.0.1:" + bolt.getPort());
+        System.out.flush();
+
+        waitForStdinToClose(System.in);
+        System.exit(0);
+    }
+
+    private static void waitForStdinToClose(InputStream in) {
+        byte[] buffer = new byte[256];
+        try {
+            while (in.read(buffer) >= 0) {
+                // Input is ignored; only its end matters.
+            }
+        } catch (IOException ignored) {
+            // A broken pipe means the parent is gone: stop as well.
+        }
+    }
+}

@@ -1,0 +1,154 @@
+"""The app's plain helpers: scenario URL round trip, review edits, graph elements, `fallout app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extract.model import Document, Entity, EntityType, Evidence, Facts, Relation, RelationType
+from graph.commands.run_cmds import app_script
+from graph.store.base import EntityRecord, QueryResult, RelationRecord, Subgraph
+from pages._shared import (
+    Scenario,
+    entity_review_rows,
+    facts_from_review,
+    graph_elements,
+    highlight_mention,
+    money,
+    relation_review_rows,
+    result_subgraph,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Params(dict[str, list[str]]):
+    """Query parameters as Streamlit keeps them: several values per key."""
+
+    def flat(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in self.items()}
+
+    def get_all(self, key: str) -> list[str]:
+        return list(self.get(key, []))
+
+
+def test_scenario_round_trips_through_query_params() -> None:
+    scenario = Scenario(defaults=["ftx", "alameda-research"], prices={"ftt": -0.8},
+                        model="combined", params={"recovery": 0.25, "impact": "linear"},
+                        runs=200)
+    query = scenario.to_query()
+    params = _Params({k: v if isinstance(v, list) else [v] for k, v in query.items()})
+    again = Scenario.from_query(params.flat(), params.get_all)
+    assert again == scenario
+
+
+def test_scenario_from_a_hand_edited_url_ignores_bad_values() -> None:
+    params = _Params({"default": ["ftx"], "price": ["ftt:abc", "sol:-0.5"], "runs": ["x"]})
+    scenario = Scenario.from_query(params.flat(), params.get_all)
+    assert scenario.defaults == ["ftx"]
+    assert scenario.prices == {"sol": -0.5}
+    assert scenario.runs == 0
+    assert scenario.describe() == "ftx defaults, sol -50% (combined)"
+
+
+def test_empty_scenario_writes_nothing_to_the_url() -> None:
+    assert Scenario().to_query() == {}
+    assert Scenario().describe() == "none"
+
+
+def _facts() -> Facts:
+    text = "FTX lent $4bn to Alameda Research. Binance held FTT."
+    return Facts(
+        document=Document(id="sha256:x", source="/tmp/000-note.txt", title="note"),
+        entities=(
+            Entity(id="ftx", name="FTX", type=EntityType.EXCHANGE),
+            Entity(id="alameda-research", name="Alameda Research",
+                   type=EntityType.TRADING_FIRM, aliases=("Alameda",)),
+            Entity(id="binance", name="Binance", type=EntityType.EXCHANGE),
+        ),
+        relations=(
+            Relation(head="ftx", type=RelationType.LENT_TO, tail="alameda-research",
+                     confidence=0.8, amount=4e9, currency="USD",
+                     evidence=(Evidence(text=text[:34], start=0, end=34),)),
+            Relation(head="binance", type=RelationType.HOLDS, tail="ftx", confidence=0.5),
+        ),
+    )
+
+
+def test_review_applies_rejections_and_edits() -> None:
+    facts = _facts()
+    ents = entity_review_rows(facts)
+    rels = relation_review_rows(facts)
+    assert rels[0]["evidence"].startswith("FTX lent $4bn")
+    ents[2]["accept"] = False  # reject Binance: its relation goes with it
+    ents[1]["type"] = "InvestmentFirm"
+    rels[0]["amount"] = 5e9
+    rels[0]["type"] = "EXPOSED_TO"
+    out = facts_from_review(facts, ents, rels, source="note.txt")
+    assert [e.id for e in out.entities] == ["ftx", "alameda-research"]
+    assert out.entities[1].type is EntityType.INVESTMENT_FIRM
+    assert out.entities[1].aliases == ("Alameda",)
+    assert len(out.relations) == 1
+    rel = out.relations[0]
+    assert (rel.type, rel.amount) == (RelationType.EXPOSED_TO, 5e9)
+    assert rel.evidence == facts.relations[0].evidence
+    assert out.document.source == "note.txt"
+
+
+def test_review_rejects_an_unknown_kind() -> None:
+    facts = _facts()
+    ents = entity_review_rows(facts)
+    ents[0]["type"] = "Spaceship"
+    with pytest.raises(ValueError, match="Spaceship"):
+        facts_from_review(facts, ents, relation_review_rows(facts))
+
+
+def test_graph_elements_colour_by_kind_and_width_by_amount() -> None:
+    sub = Subgraph(
+        entities=(EntityRecord("a", "A", "Exchange"), EntityRecord("b", "B", "Lender")),
+        relations=(
+            RelationRecord("r1", "a", "LENT_TO", "b", "d", 0.9, amount=1e9),
+            RelationRecord("r2", "b", "HOLDS", "a", "d", 0.9),
+            RelationRecord("r3", "a", "OWNS", "zz", "d", 0.9),  # endpoint not drawn
+        ),
+    )
+    els = graph_elements(sub, node_states={"b": "defaulted"}, loss_edges=["r1"])
+    assert [n["data"]["label"] for n in els["nodes"]] == ["Exchange", "Lender"]
+    assert els["nodes"][1]["data"]["state"] == "defaulted"
+    edges = {e["data"]["id"]: e["data"] for e in els["edges"]}
+    assert set(edges) == {"r1", "r2"}
+    assert edges["r1"]["width"] > edges["r2"]["width"]
+    assert edges["r1"]["loss"] == "yes" and "loss" not in edges["r2"]
+
+
+def test_result_subgraph_reads_nodes_and_relationships() -> None:
+    a = {"_id": "0:1", "id": "ftx", "name": "FTX", "type": "Exchange"}
+    b = {"_id": "0:2", "id": "alameda", "name": "Alameda", "type": "TradingFirm"}
+    r = {"_src": "0:1", "_dst": "0:2", "_label": "LENT_TO", "id": "r1", "amount": 4e9}
+    sub = result_subgraph(QueryResult(columns=("a", "r", "b"), rows=({"a": a, "r": r, "b": b},)))
+    assert {e.id for e in sub.entities} == {"ftx", "alameda"}
+    assert [(x.head, x.type, x.tail) for x in sub.relations] == [("ftx", "LENT_TO", "alameda")]
+    # LadybugDB's own shape: upper-case internal keys, internal ids as mappings
+    a2 = {"_ID": {"offset": 1, "table": 0}, "_LABEL": "Entity", "id": "ftx", "name": "FTX",
+          "type": "Exchange"}
+    b2 = {"_ID": {"offset": 2, "table": 0}, "_LABEL": "Entity", "id": "alameda",
+          "name": "Alameda", "type": "TradingFirm"}
+    r2 = {"_SRC": {"offset": 1, "table": 0}, "_DST": {"offset": 2, "table": 0},
+          "_LABEL": "LENT_TO", "_ID": {"offset": 9, "table": 2}, "id": "r1", "amount": 4e9}
+    sub2 = result_subgraph(QueryResult(columns=("a", "r", "b"),
+                                       rows=({"a": a2, "r": r2, "b": b2},)))
+    assert [(x.head, x.type, x.tail) for x in sub2.relations] == [("ftx", "LENT_TO", "alameda")]
+    plain = result_subgraph(QueryResult(columns=("n",), rows=({"n": 3},)))
+    assert plain.entities == ()
+
+
+def test_helpers_format_money_and_highlight() -> None:
+    assert money(4e9, "USD") == "$4bn"
+    assert money(None) == "—"
+    assert money(1500, "EUR") == "€1.5k"
+    assert highlight_mention("ftx and FTX", "FTX") == "**ftx** and **FTX**"
+
+
+def test_fallout_app_finds_the_checkout_app() -> None:
+    assert app_script() == ROOT / "app.py"

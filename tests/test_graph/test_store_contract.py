@@ -1,0 +1,249 @@
+"""One contract, two real databases: LadybugDB (in memory) and Neo4j (the test server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from extract.model import Facts
+from graph.errors import QueryRefused
+from graph.store import GraphStore, open_store
+from graph.store.cypher import EXAMPLE_QUERIES, TRACE_QUERY
+
+
+def facts(doc: str, entities: list[dict[str, Any]], relations: list[dict[str, Any]]) -> Facts:
+    return Facts.from_dict(
+        {
+            "document": {"id": doc, "source": f"{doc}.txt", "title": f"Title {doc}"},
+            "entities": entities,
+            "relations": relations,
+        }
+    )
+
+
+FTX = {"id": "ftx", "name": "FTX", "type": "Exchange", "aliases": ["FTX.com"]}
+ALAMEDA = {"id": "alameda", "name": "Alameda Research", "type": "TradingFirm"}
+FTT = {"id": "ftt", "name": "FTT", "type": "Token"}
+BLOCKFI = {"id": "blockfi", "name": "BlockFi", "type": "Lender"}
+
+
+def rel(head: str, kind: str, tail: str, text: str, start: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "head": head,
+        "type": kind,
+        "tail": tail,
+        "confidence": 0.8,
+        "evidence": [{"text": text, "start": start, "end": start + len(text)}],
+        **extra,
+    }
+
+
+DOC1 = facts(
+    "d1",
+    [FTX, ALAMEDA, FTT],
+    [
+        rel("ftx", "LENT_TO", "alameda", "FTX lent Alameda $10bn.", 0, amount=1e10, currency="USD"),
+        rel("ftx", "ISSUED", "ftt", "FTX issued FTT.", 30),
+        rel("alameda", "PLEDGED_COLLATERAL", "ftt", "Alameda pledged FTT.", 50, to="ftx"),
+    ],
+)
+DOC2 = facts(
+    "d2",
+    [{**FTX, "name": "FTX Trading", "aliases": ["FTX"]}, ALAMEDA, BLOCKFI],
+    [
+        rel("ftx", "LENT_TO", "alameda", "FTX lent Alameda $8bn.", 5, amount=8e9, currency="USD"),
+        rel("ftx", "LENT_TO", "blockfi", "FTX offered BlockFi a credit line.", 60, hedged=True),
+    ],
+)
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    if request.param == "embedded":
+        url = ":memory:"
+    else:
+        url = request.getfixturevalue("neo4j_url")
+    with open_store(url) as opened:
+        if request.param == "neo4j":
+            opened.cypher("MATCH (n) DETACH DELETE n", write=True)
+        yield opened
+
+
+def test_empty_store_counts_zero(store: GraphStore) -> None:
+    assert dict(store.counts()) == {"entities": 0, "relations": 0, "documents": 0}
+    assert store.search("ftx") == []
+    assert store.entity("ftx") is None
+
+
+def test_load_counts_and_reload_is_idempotent(store: GraphStore) -> None:
+    first = store.load([DOC1, DOC2])
+    assert (first.documents, first.relations) == (2, 5)
+    counts = dict(store.counts())
+    assert counts == {"entities": 4, "relations": 5, "documents": 2}
+    store.load([DOC1, DOC2])
+    store.load([DOC2], batch_size=1)
+    assert dict(store.counts()) == counts
+
+
+def test_same_entity_from_two_documents_is_one_node_with_aliases_merged(
+    store: GraphStore,
+) -> None:
+    store.load([DOC1, DOC2])
+    ftx = store.entity("ftx")
+    assert ftx is not None
+    assert ftx.name == "FTX" and ftx.type == "Exchange"
+    assert set(ftx.aliases) == {"FTX.com", "FTX Trading"}
+
+
+def test_conflicting_amounts_are_kept_with_their_sources(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    lent = store.relations(head="ftx", tail="alameda", types=["LENT_TO"])
+    assert sorted((r.amount, r.document_id) for r in lent) == [(8e9, "d2"), (1e10, "d1")]
+    assert {r.evidence for r in lent} == {"FTX lent Alameda $10bn.", "FTX lent Alameda $8bn."}
+
+
+def test_relation_properties_round_trip(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    (pledge,) = store.relations(types=["PLEDGED_COLLATERAL"])
+    assert (pledge.head, pledge.tail, pledge.to, pledge.start) == ("alameda", "ftt", "ftx", 50)
+    assert pledge.end == 50 + len("Alameda pledged FTT.")
+    (line,) = store.relations(tail="blockfi")
+    assert line.hedged is True and line.negated is False and line.to is None
+    assert line.amount is None
+
+
+def test_evidence_traces_relation_to_sentence_and_document(store: GraphStore) -> None:
+    store.load([DOC1])
+    (issued,) = store.relations(types=["ISSUED"])
+    (ev,) = store.evidence(issued.id)
+    assert ev.text == "FTX issued FTT."
+    assert (ev.document_id, ev.document_title, ev.document_source) == ("d1", "Title d1", "d1.txt")
+    assert store.evidence("no-such-relation") == []
+
+
+def test_search_is_case_insensitive_over_names_and_aliases_with_type_filter(
+    store: GraphStore,
+) -> None:
+    store.load([DOC1, DOC2])
+    assert [e.id for e in store.search("ftx.COM")] == ["ftx"]
+    assert {e.id for e in store.search("fT")} == {"ftx", "ftt"}
+    assert [e.id for e in store.search("LOCKf")] == ["blockfi"]
+    assert [e.id for e in store.search("", types=["Token"])] == ["ftt"]
+    with pytest.raises(ValueError, match="Bogus"):
+        store.search("x", types=["Bogus"])
+
+
+def test_neighbourhood_depths(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    one = store.neighbourhood("blockfi", 1)
+    assert {e.id for e in one.entities} == {"blockfi", "ftx"}
+    assert len(one.relations) == 1
+    two = store.neighbourhood("blockfi", 2)
+    assert {e.id for e in two.entities} == {"blockfi", "ftx", "alameda", "ftt"}
+    # every relation among the four entities, including alameda -> ftt at the rim
+    assert len(two.relations) == 5
+    only = store.neighbourhood("blockfi", 2, relation_types=["LENT_TO"])
+    assert {e.id for e in only.entities} == {"blockfi", "ftx", "alameda"}
+    assert store.neighbourhood("nobody", 2).entities == ()
+    with pytest.raises(ValueError, match="depth"):
+        store.neighbourhood("ftx", 4)
+
+
+def test_relations_by_entity_either_end(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    assert len(store.relations(entity="alameda")) == 3
+    assert len(store.relations(entity="ftx", types=["LENT_TO"])) == 3
+    assert len(store.relations(limit=2)) == 2
+
+
+def test_reloading_a_changed_document_replaces_its_relations(store: GraphStore) -> None:
+    store.load([DOC1])
+    smaller = facts("d1", [FTX, FTT], [rel("ftx", "ISSUED", "ftt", "FTX issued FTT.", 30)])
+    store.load([smaller])
+    assert dict(store.counts())["relations"] == 1
+
+
+def test_names_with_quotes_backticks_braces_keywords_newlines_are_literal(
+    store: GraphStore,
+) -> None:
+    odd = "O'Brien \"`x`\" {MATCH (n) DETACH DELETE n}\nRETURN; -- \\ $p"
+    doc = facts(
+        "odd",
+        [{"id": "odd'`}", "name": odd, "type": "Person", "aliases": [odd + " alias"]}, FTX],
+        [rel("odd'`}", "LEADS", "ftx", odd, 0)],
+    )
+    store.load([doc])
+    entity = store.entity("odd'`}")
+    assert entity is not None and entity.name == odd
+    assert entity.aliases == (odd + " alias",)
+    (lead,) = store.relations(head="odd'`}")
+    assert lead.evidence == odd
+    assert [e.id for e in store.search("detach delete")] == ["odd'`}"]
+
+
+def test_dump_holds_everything(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    dump = store.dump()
+    assert [d.id for d in dump.documents] == ["d1", "d2"]
+    assert len(dump.entities) == 4 and len(dump.relations) == 5
+    assert all(d.ingested_at for d in dump.documents)
+
+
+def test_example_queries_run_unchanged(store: GraphStore) -> None:
+    store.load([DOC1, DOC2])
+    trace = store.cypher(TRACE_QUERY)
+    assert len(trace.rows) == 5
+    first = trace.rows[0]
+    assert (first["head"], first["relation"], first["tail"]) == ("Alameda Research", "PLEDGED_COLLATERAL", "FTT")
+    assert first["sentence"] == "Alameda pledged FTT." and first["document"] == "Title d1"
+    per_type = store.cypher(EXAMPLE_QUERIES["relations per type"]).rows
+    assert per_type[0] == {"relation": "LENT_TO", "n": 3}
+    lenders = store.cypher(
+        EXAMPLE_QUERIES["lenders holding collateral issued by a given firm"], {"issuer": "ftx"}
+    ).rows
+    assert lenders == ({"pledger": "Alameda Research", "token": "FTT", "lender": "ftx"},)
+    largest = store.cypher(EXAMPLE_QUERIES["who lent to whom, largest first"]).rows
+    assert [r["amount"] for r in largest] == [1e10, 8e9]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "CREATE (n:Entity {id: 'x'})",
+        "MATCH (n:Entity) SET n.name = 'x'",
+        "MATCH (n) DETACH DELETE n",
+        "MERGE (n:Entity {id: 'x'})",
+        "MATCH (n:Entity) REMOVE n.name",
+        "LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line",
+        "CALL dbms.components()",
+        "MATCH (n) RETURN n // harmless comment\n;CREATE (m:Entity {id: 'y'})",
+    ],
+)
+def test_writes_are_refused_without_write(store: GraphStore, query: str) -> None:
+    store.load([DOC1])
+    before = dict(store.counts())
+    with pytest.raises(QueryRefused, match="refused"):
+        store.cypher(query)
+    assert dict(store.counts()) == before
+
+
+def test_read_only_query_with_keywords_in_strings_and_params(store: GraphStore) -> None:
+    store.load([DOC1])
+    rows = store.cypher(
+        "MATCH (e:Entity) WHERE e.name <> 'CREATE (x)' AND e.id = $id RETURN e.name AS name",
+        {"id": "ftx"},
+    ).rows
+    assert rows == ({"name": "FTX"},)
+
+
+def test_write_allowed_with_write_true(store: GraphStore) -> None:
+    store.cypher("CREATE (n:Entity {id: 'x', name: 'X', type: 'Company'})", write=True)
+    assert dict(store.counts())["entities"] == 1
+
+
+def test_bad_query_is_refused_with_one_line(store: GraphStore) -> None:
+    with pytest.raises(QueryRefused) as err:
+        store.cypher("MATCH (n RETURN n")
+    assert "\n" not in str(err.value)
