@@ -14,6 +14,8 @@ from pages._shared import (
     current_store,
     get_scenario,
     init_state,
+    md_escape,
+    set_scenario,
     store_key,
     store_label,
     store_url,
@@ -21,6 +23,7 @@ from pages._shared import (
 
 st.set_page_config(page_title="fallout", page_icon=":material/hub:", layout="wide")
 init_state()
+set_scenario(get_scenario())  # keep the scenario in the URL on every page, so links carry it
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon=":material/hub:", default=True),
@@ -58,8 +61,8 @@ with st.sidebar:
     c2.metric("Relations", counts.get("relations", 0))
     c3.metric("Documents", counts.get("documents", 0))
     scenario_line = st.empty()
-    scenario_line.markdown(f"**Scenario:** {get_scenario().describe()}")
+    scenario_line.markdown(f"**Scenario:** {md_escape(get_scenario().describe())}")
 
 page.run()
 # the page may have changed the scenario (a run, a quick button): show the one now in force
-scenario_line.markdown(f"**Scenario:** {get_scenario().describe()}")
+scenario_line.markdown(f"**Scenario:** {md_escape(get_scenario().describe())}")

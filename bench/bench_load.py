@@ -40,23 +40,43 @@ def corpus(n_rel: int, n_ent: int, per_doc: int = 1000, seed: int = 7) -> list[d
     for d in range(n_docs):
         ids = [f"e{d * own + k}" for k in range(own)] + [f"hub{h}" for h in range(HUBS)]
         ents = [
-            {"id": i, "name": f"Entity {i}", "type": KINDS[hash(i) % len(KINDS)],
-             "aliases": [f"{i} plc"]}
+            {
+                "id": i,
+                "name": f"Entity {i}",
+                "type": KINDS[hash(i) % len(KINDS)],
+                "aliases": [f"{i} plc"],
+            }
             for i in ids
         ]
         rels = []
         for k in range(per_doc):
             h, t = rng.sample(ids, 2)
             kind = RELS[k % len(RELS)]
-            rels.append({
-                "head": h, "type": kind, "tail": t, "confidence": 0.7,
-                "amount": float(rng.randint(1, 10**9)), "currency": "USD",
-                "to": "hub0" if kind == "PLEDGED_COLLATERAL" else None,
-                "evidence": [{"text": f"Sentence {k} of document {d}.", "start": 40 * k,
-                              "end": 40 * k + 30}],
-            })
-        docs.append({"document": {"id": f"doc{d}", "source": f"doc{d}.txt", "title": f"D{d}"},
-                     "entities": ents, "relations": rels})
+            rels.append(
+                {
+                    "head": h,
+                    "type": kind,
+                    "tail": t,
+                    "confidence": 0.7,
+                    "amount": float(rng.randint(1, 10**9)),
+                    "currency": "USD",
+                    "to": "hub0" if kind == "PLEDGED_COLLATERAL" else None,
+                    "evidence": [
+                        {
+                            "text": f"Sentence {k} of document {d}.",
+                            "start": 40 * k,
+                            "end": 40 * k + 30,
+                        }
+                    ],
+                }
+            )
+        docs.append(
+            {
+                "document": {"id": f"doc{d}", "source": f"doc{d}.txt", "title": f"D{d}"},
+                "entities": ents,
+                "relations": rels,
+            }
+        )
     return docs
 
 
@@ -78,8 +98,11 @@ def main() -> None:
     facts = [Facts.model_validate(d) for d in raw]
     t2 = time.perf_counter()
     n_rel = sum(len(f.relations) for f in facts)
-    print(f"corpus: {len(facts)} documents, {n_rel} relations; "
-          f"generate {t1 - t0:.1f} s, validate facts {t2 - t1:.1f} s", flush=True)
+    print(
+        f"corpus: {len(facts)} documents, {n_rel} relations; "
+        f"generate {t1 - t0:.1f} s, validate facts {t2 - t1:.1f} s",
+        flush=True,
+    )
 
     stop = None
     tmp = tempfile.TemporaryDirectory(prefix="fallout-bench-")
@@ -101,14 +124,20 @@ def main() -> None:
             summary = store.load(facts, batch_size=batch)
             t5 = time.perf_counter()
             counts = dict(store.counts())
-            print(f"{args.backend}: open {t4 - t3:.2f} s, load {t5 - t4:.1f} s "
-                  f"= {summary.relations / (t5 - t4):,.0f} rel/s "
-                  f"(facts validation included: {summary.relations / (t5 - t1):,.0f} rel/s); "
-                  f"batch size {batch}; counts {counts}", flush=True)
+            print(
+                f"{args.backend}: open {t4 - t3:.2f} s, load {t5 - t4:.1f} s "
+                f"= {summary.relations / (t5 - t4):,.0f} rel/s "
+                f"(facts validation included: {summary.relations / (t5 - t1):,.0f} rel/s); "
+                f"batch size {batch}; counts {counts}",
+                flush=True,
+            )
             t6 = time.perf_counter()
             store.load(facts[:10], batch_size=batch)
-            print(f"re-load of 10 documents: {time.perf_counter() - t6:.2f} s, counts "
-                  f"unchanged: {dict(store.counts()) == counts}", flush=True)
+            print(
+                f"re-load of 10 documents: {time.perf_counter() - t6:.2f} s, counts "
+                f"unchanged: {dict(store.counts()) == counts}",
+                flush=True,
+            )
             rng = random.Random(1)
             for depth in (1, 2):
                 times = []
@@ -119,9 +148,12 @@ def main() -> None:
                     sub = store.neighbourhood(node, depth, limit=2000)
                     times.append(time.perf_counter() - s)
                     sizes.append(len(sub.entities))
-                print(f"neighbourhood depth {depth} (30 random non-hub entities): median "
-                      f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
-                      f" median size {statistics.median(sizes):.0f} entities", flush=True)
+                print(
+                    f"neighbourhood depth {depth} (30 random non-hub entities): median "
+                    f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
+                    f" median size {statistics.median(sizes):.0f} entities",
+                    flush=True,
+                )
     finally:
         if stop is not None:
             stop()

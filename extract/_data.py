@@ -149,6 +149,7 @@ def load_cues(path: str | None = None) -> Cues:
                 "regex": compiled,
                 "after_regex": after,
                 "head_kinds": groups[cue["head"]] if "head" in cue else None,
+                "tail_kinds": groups[cue["tail"]] if "tail" in cue else None,
             }
         )
     schema = {t: (groups[h], groups[tl]) for t, (h, tl) in raw["schema"].items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class EntityType(str, Enum):
+class EntityType(StrEnum):
     """The kind of an entity (``type`` in the facts JSON)."""
 
     EXCHANGE = "Exchange"
@@ -52,7 +52,7 @@ ORGANISATION_TYPES: frozenset[EntityType] = frozenset(list(EntityType)[:9])
 """The first nine kinds are organisations."""
 
 
-class RelationType(str, Enum):
+class RelationType(StrEnum):
     """The directed relation types (head -> tail) of DESIGN.md."""
 
     LENT_TO = "LENT_TO"
@@ -70,7 +70,7 @@ class RelationType(str, Enum):
     EXPOSED_TO = "EXPOSED_TO"
 
 
-class DropReason(str, Enum):
+class DropReason(StrEnum):
     """Why a candidate entity or relation was not kept."""
 
     OFF_SCHEMA_PATTERN = "off_schema_pattern"

@@ -233,6 +233,6 @@ def extract_files(
         if fr.error is not None:
             if on_error == "raise":
                 raise ReaderError(fr.error)
-            log.warning("skipped %s", fr.error)
+            log.info("skipped %s", fr.error)
     return results
 

@@ -141,6 +141,14 @@ def resolve_doc(doc: Doc, gaz: Gazetteer) -> tuple[dict[str, EntityRecord], list
     return records, occurrences
 
 
+def _texts(doc: Doc) -> list[str]:
+    cached = doc.user_data.get("fallout_texts")
+    if cached is None or len(cached) != len(doc):
+        cached = [t.text for t in doc]
+        doc.user_data["fallout_texts"] = cached
+    return cached
+
+
 def _name_parts(
     doc: Doc, records: dict[str, EntityRecord], occurrences: list[Occurrence], stop: set[str]
 ) -> None:
@@ -149,6 +157,8 @@ def _name_parts(
     for rec in records.values():
         words = rec.name.split()
         if len(words) < 2:
+            if len(rec.name) > 2 and rec.name not in stop and rec.name[0].isupper():
+                parts.setdefault(rec.name, rec.id)
             continue
         if rec.type == "Person":
             for w in (words[0], words[-1]):
@@ -161,11 +171,10 @@ def _name_parts(
     covered = bytearray(len(doc))
     for ent in doc.ents:
         covered[ent.start : ent.end] = b"\x01" * (ent.end - ent.start)
-    for token in doc:
-        if covered[token.i]:
-            continue
-        rec_id = parts.get(token.text)
-        if rec_id is not None:
+    for i, text in enumerate(_texts(doc)):
+        rec_id = parts.get(text)
+        if rec_id is not None and not covered[i]:
+            token = doc[i]
             rec = records[rec_id]
             rec.mentions.append((token.idx, token.idx + len(token), token.text))
             occurrences.append(Occurrence(token.idx, token.idx + len(token), rec.id, rec.type))
@@ -179,36 +188,39 @@ def _references(
 ) -> None:
     """Definite descriptions ("the exchange") and pronouns ("he") -> the latest fitting entity."""
     descriptions: dict[str, list[str]] = cues["descriptions"]  # type: ignore[assignment]
-    pronouns: dict[str, str] = cues["pronouns"]  # type: ignore[assignment]
+    pronouns: dict[str, list[str]] = cues["pronouns"]  # type: ignore[assignment]
     heads = {d.split()[-1]: kinds for d, kinds in descriptions.items()}
     by_start = sorted(occurrences, key=lambda o: o.start)
     counts = Counter(o.entity_id for o in by_start)
     k = 0
     last: dict[str, str] = {}
     refs: list[Occurrence] = []
-    for token in doc:
-        while k < len(by_start) and by_start[k].start < token.idx:
-            last[by_start[k].type] = by_start[k].entity_id
-            k += 1
-        low = token.lower_
+    lows = [t.lower() for t in _texts(doc)]
+    n = len(lows)
+    triggers = {"the", "'s", "\u2019s", *pronouns}
+    for i, low in enumerate(lows):
+        if low not in triggers:
+            continue
         kinds: list[str] | None = None
-        end = token.i + 1
-        if low == "the" and token.i + 1 < len(doc):
-            two = f"the {doc[token.i + 1].lower_}"
-            three = f"{two} {doc[token.i + 2].lower_}" if token.i + 2 < len(doc) else ""
+        start, end = i, i + 1
+        if low == "the" and i + 1 < n:
+            two = f"the {lows[i + 1]}"
+            three = f"{two} {lows[i + 2]}" if i + 2 < n else ""
             if three in descriptions:
-                kinds, end = descriptions[three], token.i + 3
+                kinds, end = descriptions[three], i + 3
             elif two in descriptions:
-                kinds, end = descriptions[two], token.i + 2
-        elif low in ("'s", "\u2019s") and token.i + 1 < len(doc):
-            kinds = heads.get(doc[token.i + 1].lower_)
+                kinds, end = descriptions[two], i + 2
+        elif low in ("'s", "\u2019s") and i + 1 < n:
+            kinds = heads.get(lows[i + 1])
             if kinds is not None:
-                token = doc[token.i + 1]
-                end = token.i + 1
+                start, end = i + 1, i + 2
         elif low in pronouns:
-            kinds = [pronouns[low]]
+            kinds = pronouns[low]
         if not kinds:
             continue
+        while k < len(by_start) and by_start[k].start < doc[i].idx:
+            last[by_start[k].type] = by_start[k].entity_id
+            k += 1
         target = next((last[kind] for kind in kinds if kind in last), None)
         if target is None:
             pool = [o.entity_id for o in by_start if o.type in kinds]
@@ -216,7 +228,7 @@ def _references(
                 target = Counter(pool).most_common(1)[0][0] if counts else None
         if target is None or target not in records:
             continue
-        span = doc[token.i : end]
+        span = doc[start:end]
         refs.append(Occurrence(span.start_char, span.end_char, target, records[target].type, True))
     occurrences.extend(refs)
 

@@ -172,6 +172,29 @@ def _parse_header_line(line: str, offset: int) -> Speaker | None:
     )
 
 
+_LISTED = re.compile(
+    r"^\s*[-\u2022*]?\s*([A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}),"
+    r"\s*([A-Za-z][A-Za-z -]{1,50}),\s*([A-Z][\w&.'\u2019 -]{1,60}?)\s*$"
+)
+
+
+def _parse_listed_line(line: str, offset: int) -> Speaker:
+    """Parse a header line ``- Name, role, Firm``."""
+    m = _LISTED.match(line)
+    assert m is not None
+    return Speaker(
+        m.group(1),
+        offset + m.start(1),
+        offset + m.end(1),
+        m.group(2).strip(),
+        m.group(3),
+        offset + m.start(3),
+        offset + m.end(3),
+        offset,
+        offset + len(line),
+    )
+
+
 def _parse_speakers_line(line: str, offset: int) -> list[Speaker]:
     """Parse ``Speakers: Name (role, Firm); Name (role, Firm)``."""
     out = []
@@ -225,6 +248,8 @@ def parse_transcript(text: str) -> Transcript | None:
         stripped = line.strip()
         if re.match(r"(Speakers|Guests|Participants|Panel(ists)?)\s*:", stripped):
             transcript.speakers.extend(_parse_speakers_line(line, offset))
+        elif _LISTED.match(line):
+            transcript.speakers.append(_parse_listed_line(line, offset))
         elif "@" in line and "://" not in line:
             sp = _parse_header_line(line, offset)
             if sp:

@@ -36,12 +36,12 @@ def relation_id(document_id: str, rel_type: str, head: str, tail: str, start: in
     Examples
     --------
     >>> relation_id("doc1", "LENT_TO", "ftx", "alameda", 40)
-    'r-9c4f0bd3d9d3b1d27b0c4a40'
+    'r-099bd600b22ad2293b8d3d9d'
     >>> relation_id("doc1", "LENT_TO", "ftx", "alameda", 40) == relation_id(
     ...     "doc1", "LENT_TO", "ftx", "alameda", 41)
     False
     """
-    key = json.dumps([document_id, rel_type, head, tail, start], ensure_ascii=False)
+    key = "\x1f".join((document_id, rel_type, head, tail, "" if start is None else str(start)))
     return "r-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
@@ -153,15 +153,16 @@ def _relation_rows(facts: Facts) -> list[dict[str, Any]]:
                     f"{end!r}, which is not among the document's entities"
                 )
         statements = rel.evidence or (None,)
+        kind = rel.type.value
         for ev in statements:
             start = ev.start if ev is not None else None
-            rid = relation_id(doc, rel.type.value, rel.head, rel.tail, start)
+            rid = relation_id(doc, kind, rel.head, rel.tail, start)
             if rid in rows:
                 continue
             rows[rid] = {
                 "id": rid,
                 "head": rel.head,
-                "type": rel.type.value,
+                "type": kind,
                 "tail": rel.tail,
                 "document_id": doc,
                 "confidence": rel.confidence,

@@ -1,0 +1,1 @@
+"""Data files: the ontology, SHACL shapes, gazetteer, relation cues, assumptions, corpus."""

@@ -21,6 +21,8 @@ __all__ = [
     "graph_elements",
     "graph_positions",
     "highlight_mention",
+    "highlight_mentions",
+    "md_escape",
     "money",
     "render_graph",
     "result_subgraph",
@@ -75,21 +77,46 @@ def money(amount: float | None, currency: str | None = None) -> str:
     return f"{symbol}{amount:,.0f}{suffix}"
 
 
-def highlight_mention(text: str, mention: str) -> str:
-    """Markdown of ``text`` with every occurrence of ``mention`` in bold (case-insensitive)."""
-    if not mention:
-        return text
-    lower, needle = text.lower(), mention.lower()
+_MD_SPECIAL = "\\`*_[]#|<>$~"  # enough to stop emphasis, links, images, maths, HTML
+
+
+def md_escape(text: str) -> str:
+    r"""Escape Markdown (and ``$`` maths) so article text shows literally in ``st.markdown``.
+
+    Examples
+    --------
+    >>> print(md_escape("lent $250m to [A]"))
+    lent \$250m to \[A\]
+    """
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
+def highlight_mentions(text: str, mentions: Sequence[str]) -> str:
+    """Markdown of ``text`` (escaped) with every occurrence of each mention in bold."""
+    lower = text.lower()
+    marked = [False] * len(text)
+    for mention in mentions:
+        needle = mention.lower()
+        if not needle:
+            continue
+        j = lower.find(needle)
+        while j >= 0:
+            marked[j:j + len(needle)] = [True] * len(needle)
+            j = lower.find(needle, j + len(needle))
     out, i = [], 0
-    while True:
-        j = lower.find(needle, i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:j])
-        out.append(f"**{text[j:j + len(mention)]}**")
-        i = j + len(mention)
+    while i < len(text):
+        k = i
+        while k < len(text) and marked[k] == marked[i]:
+            k += 1
+        part = md_escape(text[i:k])
+        out.append(f"**{part}**" if marked[i] else part)
+        i = k
     return "".join(out)
+
+
+def highlight_mention(text: str, mention: str) -> str:
+    """Markdown of ``text`` (escaped) with every occurrence of ``mention`` in bold."""
+    return highlight_mentions(text, [mention])
 
 
 class _Style:
@@ -102,7 +129,11 @@ class _Style:
         return {"selector": self.selector, "style": self.style}
 
 
-def _styles() -> tuple[list[_Style], list[_Style]]:
+LARGE_GRAPH = 500
+"""Above this many nodes, edges are drawn straight (haystack) and without arrows."""
+
+
+def _styles(large: bool = False) -> tuple[list[_Style], list[_Style]]:
     nodes = [_Style("node", {"label": "data(name)", "font-size": 12, "width": 22, "height": 22})]
     nodes += [
         _Style(f"node[label='{k}']", {"background-color": c}) for k, c in KIND_COLOURS.items()
@@ -122,6 +153,9 @@ def _styles() -> tuple[list[_Style], list[_Style]]:
         edges.append(_Style(f"edge[label='{rel}']", style))
     edges.append(_Style("edge[loss='yes']", {"line-color": "#d62728", "target-arrow-color":
                                              "#d62728", "z-index": 10}))
+    if large:  # straight, arrowless edges draw several times faster in Cytoscape
+        edges.append(_Style("edge", {"curve-style": "haystack", "target-arrow-shape": "none",
+                                     "line-style": "solid"}))
     return nodes, edges
 
 
@@ -138,7 +172,7 @@ def graph_positions(
     """Node positions for a graph, computed once per node and edge set (cached)."""
     import networkx as nx
 
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(node_ids)
     g.add_edges_from(edges)
     n = max(len(node_ids), 1)
@@ -188,6 +222,18 @@ def graph_elements(
 LAYOUTS = ("cached", "cose", "concentric", "breadthfirst", "circle", "grid")
 
 
+def _legend(subgraph: Subgraph) -> None:
+    """One line under the graph: the colour of each kind present."""
+    import html
+
+    kinds = sorted({e.type for e in subgraph.entities})
+    dots = " &nbsp; ".join(
+        f'<span style="color:{KIND_COLOURS.get(k, "#888")}">&#9679;</span> {html.escape(k)}'
+        for k in kinds
+    )
+    st.markdown(f'<div style="font-size:0.8em">{dots}</div>', unsafe_allow_html=True)
+
+
 def render_graph(
     subgraph: Subgraph,
     *,
@@ -216,16 +262,17 @@ def render_graph(
         cy_layout = {"name": "preset", "fit": True, "padding": 20, "animate": False}
     elements = graph_elements(subgraph, node_states=node_states, loss_edges=loss_edges,
                               positions=positions)
-    node_styles, edge_styles = _styles()
+    node_styles, edge_styles = _styles(large=len(subgraph.entities) > LARGE_GRAPH)
     value = st_link_analysis(
         elements,
         layout=cy_layout,
-        node_styles=node_styles,  # type: ignore[arg-type]
-        edge_styles=edge_styles,  # type: ignore[arg-type]
+        node_styles=node_styles,  # duck-typed: st-link-analysis calls .dump() on each
+        edge_styles=edge_styles,
         height=height,
         key=key,
         events=[Event("select_node", "tap", "node")],
     )
+    _legend(subgraph)
     if isinstance(value, dict) and value.get("action") == "select_node":
         target = (value.get("data") or {}).get("target_id")
         return str(target) if target else None
@@ -253,12 +300,17 @@ def _internal(item: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+_HEAD_KEYS = ("head", "_head", "_start")
+_TAIL_KEYS = ("tail", "_tail", "_end")
+
+
 def result_subgraph(result: QueryResult) -> Subgraph:
     """The entities and relationships found in a query's rows, for drawing.
 
     A cell counts as an entity when it is a mapping with ``id``, ``name`` and ``type``,
-    and as a relationship when it names its endpoints (``head``/``tail``, or the internal
-    ``_SRC``/``_DST`` of the embedded store, resolved through the nodes' ``_ID``).
+    and as a relationship when it names its endpoints by entity id (``head``/``tail``,
+    ``_head``/``_tail`` or ``_start``/``_end``) or by the embedded store's internal
+    ``_SRC``/``_DST``, resolved through the nodes' ``_ID``.
     """
     entities: dict[str, EntityRecord] = {}
     internal: dict[str, str] = {}
@@ -277,15 +329,18 @@ def result_subgraph(result: QueryResult) -> Subgraph:
                     own = _internal(item, "_ID", "_id")
                     if own is not None:
                         internal[own] = eid
-                elif src is not None or {"head", "tail"} <= item.keys():
+                elif src is not None or any(h in item for h in _HEAD_KEYS):
                     raw_rels.append(item)
     relations: dict[str, RelationRecord] = {}
     for k, item in enumerate(raw_rels):
-        head = item.get("head") or internal.get(_internal(item, "_SRC", "_src") or "")
-        tail = item.get("tail") or internal.get(_internal(item, "_DST", "_dst") or "")
+        head = next((item[k] for k in _HEAD_KEYS if item.get(k)), None) or internal.get(
+            _internal(item, "_SRC", "_src") or "")
+        tail = next((item[k] for k in _TAIL_KEYS if item.get(k)), None) or internal.get(
+            _internal(item, "_DST", "_dst") or "")
         if head is None or tail is None:
             continue
-        rel_type = item.get("type") or item.get("_LABEL") or item.get("_label") or "EXPOSED_TO"
+        rel_type = (item.get("type") or item.get("_type") or item.get("_LABEL")
+                    or item.get("_label") or "EXPOSED_TO")
         rid = str(item.get("id") or f"r{k}")
         amount = item.get("amount")
         relations[rid] = RelationRecord(

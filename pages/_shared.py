@@ -24,6 +24,10 @@ from graph.store.base import (
 )
 
 __all__ = [
+    "ASSUMPTIONS_KEY",
+    "CYPHER_RESULT_KEY",
+    "MATCH_KEY",
+    "RUN_REQUEST_KEY",
     "EDGE_COLOURS",
     "INGEST_KEY",
     "KIND_COLOURS",
@@ -33,6 +37,7 @@ __all__ = [
     "SELECTED_KEY",
     "STORE_KEY",
     "Scenario",
+    "assumed_figure",
     "cached_counts",
     "cached_dump",
     "cached_entity",
@@ -49,6 +54,8 @@ __all__ = [
     "graph_elements",
     "graph_positions",
     "highlight_mention",
+    "highlight_mentions",
+    "md_escape",
     "init_state",
     "money",
     "relation_review_rows",
@@ -71,12 +78,24 @@ RESULT_KEY = "fallout_result"
 """The last simulation run: ``(scenario, result)``."""
 INGEST_KEY = "fallout_ingest"
 """Facts extracted on Ingest and awaiting review."""
+ASSUMPTIONS_KEY = "fallout_assumptions"
+"""Rows of the assumptions table as last edited on Simulate (``None``: the defaults)."""
+RUN_REQUEST_KEY = "fallout_run_request"
+"""Set when a button asked Simulate to run the current scenario on this rerun."""
+CYPHER_RESULT_KEY = "fallout_cypher_result"
+"""The last successful Cypher result."""
+MATCH_KEY = "fallout_last_match"
+"""The search match last picked on Explore (so a graph click is not undone)."""
+
 
 def init_state() -> None:
     """Create every session-state key the pages read, once per session."""
-    for key, default in ((SELECTED_KEY, None), (RESULT_KEY, None), (INGEST_KEY, None)):
+    for key in (SELECTED_KEY, RESULT_KEY, INGEST_KEY, ASSUMPTIONS_KEY, CYPHER_RESULT_KEY,
+                MATCH_KEY):
         if key not in st.session_state:
-            st.session_state[key] = default
+            st.session_state[key] = None
+    if RUN_REQUEST_KEY not in st.session_state:
+        st.session_state[RUN_REQUEST_KEY] = False
     if SCENARIO_KEY not in st.session_state:
         st.session_state[SCENARIO_KEY] = Scenario.from_query(st.query_params.to_dict(),
                                                              st.query_params.get_all)
@@ -102,7 +121,7 @@ def get_store(url: str) -> GraphStore:
 @st.cache_resource(show_spinner="Loading the extraction pipeline…")
 def get_nlp() -> Any:
     """Build the spaCy pipeline once per server process."""
-    from extract import build_nlp  # type: ignore[attr-defined]
+    from extract.pipeline import build_nlp
 
     return build_nlp()
 
@@ -177,6 +196,13 @@ def cached_evidence(_store: GraphStore, store_key: str, relation_id: str) -> lis
 def cached_dump(_store: GraphStore, store_key: str) -> GraphDump:
     """The whole graph (for the scenario form, projection and reports)."""
     return _store.dump()
+
+
+def assumed_figure(kind: str, field: str) -> Any:
+    """The documented assumption for ``field`` of an entity of ``kind``, or ``None``."""
+    from graph.assumptions import AssumptionBook, default_assumptions
+
+    return AssumptionBook(default_assumptions()).lookup("entity_type", kind, field)
 
 
 # --- the scenario, mirrored in the URL ------------------------------------------------
@@ -283,8 +309,8 @@ def relation_review_rows(facts: Facts) -> list[dict[str, Any]]:
 
 def facts_from_review(
     facts: Facts,
-    entity_rows: Sequence[Mapping[str, Any]],
-    relation_rows: Sequence[Mapping[str, Any]],
+    entity_rows: Sequence[Mapping[Any, Any]],
+    relation_rows: Sequence[Mapping[Any, Any]],
     *,
     source: str | None = None,
 ) -> Facts:
@@ -294,26 +320,26 @@ def facts_from_review(
     Raises ``ValueError`` (pydantic's) naming the field when an edit is invalid.
     """
     entities = []
-    for original, row in zip(facts.entities, entity_rows, strict=True):
+    for ent, row in zip(facts.entities, entity_rows, strict=True):
         if not row.get("accept"):
             continue
         aliases = tuple(a.strip() for a in str(row.get("aliases") or "").split(",") if a.strip())
-        entities.append(original.model_copy(update={
-            "name": str(row.get("name") or original.name),
-            "type": type(original.type)(row.get("type") or original.type.value),
+        entities.append(ent.model_copy(update={
+            "name": str(row.get("name") or ent.name),
+            "type": type(ent.type)(row.get("type") or ent.type.value),
             "aliases": aliases,
         }))
     kept = {e.id for e in entities}
     relations = []
-    for original, row in zip(facts.relations, relation_rows, strict=True):
+    for rel, row in zip(facts.relations, relation_rows, strict=True):
         if not row.get("accept") or row.get("head") not in kept or row.get("tail") not in kept:
             continue
         amount = row.get("amount")
         amount = None if amount is None or amount != amount else float(amount)
-        data = original.model_dump()
+        data = rel.model_dump()
         data.update(head=row["head"], tail=row["tail"], type=row.get("type") or data["type"],
                     amount=amount, currency=(row.get("currency") or None))
-        relations.append(type(original).model_validate(data))
+        relations.append(type(rel).model_validate(data))
     document = facts.document
     if source:
         document = document.model_copy(update={"source": source})
@@ -329,6 +355,8 @@ from pages._graphview import (  # noqa: E402  (re-exported: pages import them fr
     graph_elements,
     graph_positions,
     highlight_mention,
+    highlight_mentions,
+    md_escape,
     money,
     render_graph,
     result_subgraph,

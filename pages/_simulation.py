@@ -181,7 +181,7 @@ def run_scenario(
     run = run_on_graph(dump, spec, assumptions=rows,
                        monte_carlo_scenarios=scenario.runs if scenario.model == "combined"
                        else 0, seed=0)
-    report = build_report(dump, run.projection, run.result, spec,  # type: ignore[arg-type]
+    report = build_report(dump, run.projection, run.result, spec,
                           monte_carlo=run.monte_carlo)
     return SimulationView(scenario=scenario, result=run.result, report=report, dump=dump)
 

@@ -7,7 +7,13 @@ import streamlit as st
 
 from graph.errors import GraphError, QueryRefused
 from graph.sample import EXAMPLE_QUERIES
-from pages._shared import current_store, init_state, render_graph, result_subgraph
+from pages._shared import (
+    CYPHER_RESULT_KEY,
+    current_store,
+    init_state,
+    render_graph,
+    result_subgraph,
+)
 
 init_state()
 store = current_store()
@@ -37,16 +43,17 @@ with st.form("cypher_form"):
 
 if submitted:
     try:
-        result = store.cypher(query, timeout=float(timeout))
-    except QueryRefused as err:
-        st.error(f"Query refused: {err}")
+        ran = store.cypher(query, timeout=float(timeout))
+    except QueryRefused as err:  # the database's own message: "query refused: …" / "… failed: …"
+        message = str(err)
+        st.error(message[:1].upper() + message[1:], icon=":material/block:")
         st.stop()
     except GraphError as err:
-        st.error(f"Query failed: {err}")
+        st.error(f"Query failed: {err}", icon=":material/error:")
         st.stop()
-    st.session_state["cypher_result"] = result
+    st.session_state[CYPHER_RESULT_KEY] = ran
 
-result = st.session_state.get("cypher_result")
+result = st.session_state[CYPHER_RESULT_KEY]
 if result is not None:
     frame = pd.DataFrame(list(result.rows),
                          columns=list(result.columns))

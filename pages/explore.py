@@ -7,15 +7,18 @@ import streamlit as st
 from extract.model import EntityType, RelationType
 from pages._shared import (
     LAYOUTS,
+    MATCH_KEY,
     SELECTED_KEY,
+    assumed_figure,
     cached_entity,
     cached_evidence,
     cached_neighbourhood,
     cached_relations,
     cached_search,
     current_store,
-    highlight_mention,
+    highlight_mentions,
     init_state,
+    md_escape,
     money,
     render_graph,
     store_key,
@@ -41,8 +44,8 @@ with left:
         current = st.session_state[SELECTED_KEY]
         choice = st.selectbox("Matches", ids, index=ids.index(current) if current in ids else 0,
                               format_func=labels.__getitem__, key="explore_match")
-        if st.session_state.get("explore_last_choice") != choice:
-            st.session_state["explore_last_choice"] = choice
+        if st.session_state[MATCH_KEY] != choice:
+            st.session_state[MATCH_KEY] = choice
             st.session_state[SELECTED_KEY] = choice
     depth = st.slider("Neighbourhood depth", 1, 3, 1, key="explore_depth")
     rel_types = st.multiselect("Relation types", [r.value for r in RelationType],
@@ -66,33 +69,35 @@ with right:
             st.rerun()
 
 if entity is not None:
-    st.header(entity.name)
+    st.header(md_escape(entity.name))
     st.markdown(f"**Kind:** {entity.type}  ·  **Id:** `{entity.id}`")
     if entity.aliases:
-        st.markdown("**Aliases:** " + ", ".join(entity.aliases))
-    source = entity.attr_source or "assumed"
+        st.markdown("**Aliases:** " + md_escape(", ".join(entity.aliases)))
     cols = st.columns(3)
-    for col, (label, value) in zip(
-        cols,
-        (("Equity", entity.equity), ("Total assets", entity.total_assets),
-         ("Deposits", entity.deposits)),
-        strict=True,
-    ):
-        col.metric(label, money(value), help=None if value is None else f"{source}")
-    if all(v is None for v in (entity.equity, entity.total_assets, entity.deposits)):
-        st.caption("No balance-sheet figure is stated in the documents; simulations use the "
-                   "assumptions table (marked assumed).")
-    else:
-        st.caption(f"Balance-sheet figures are {source}.")
+    figures = (("Equity", entity.equity), ("Total assets", entity.total_assets),
+               ("Deposits", entity.deposits))
+    for col, (label, value) in zip(cols, figures, strict=True):
+        if value is not None:
+            col.metric(label, money(value), help=f"extracted ({entity.attr_source or 'documents'})")
+            col.caption("extracted")
+            continue
+        rule = assumed_figure(entity.type, label.lower().replace(" ", "_"))
+        if rule is None:
+            col.metric(label, "—", help="not stated in the documents")
+            continue
+        col.metric(label, money(rule.value), help=rule.rule)
+        col.caption(f"assumed: {rule.rule}")
 
     relations = cached_relations(store, skey, entity.id, tuple(rel_types))
     st.subheader(f"Relations ({len(relations)})")
     names: dict[str, str] = {entity.id: entity.name}
+    surface: dict[str, list[str]] = {entity.id: [entity.name, *entity.aliases]}
     for rel in relations:
         for end in (rel.head, rel.tail):
             if end not in names:
                 other = cached_entity(store, skey, end)
                 names[end] = other.name if other else end
+                surface[end] = [other.name, *other.aliases] if other else [end]
     st.dataframe(
         [
             {
@@ -113,12 +118,11 @@ if entity is not None:
             title += f" · {money(rel.amount, rel.currency)}"
         with st.expander(title):
             found = cached_evidence(store, skey, rel.id)
+            mentions = surface[rel.head] + surface[rel.tail]
             if not found and rel.evidence:
-                st.markdown("> " + highlight_mention(rel.evidence, names[rel.head]))
+                st.markdown("> " + highlight_mentions(rel.evidence, mentions))
             for ev in found:
-                text = ev.text
-                for name in {names[rel.head], names[rel.tail]}:
-                    text = highlight_mention(text, name)
-                st.markdown("> " + text)
+                st.markdown("> " + highlight_mentions(ev.text, mentions))
                 who = f" — said by {ev.speaker}" if ev.speaker else ""
-                st.caption(f"{ev.document_title or ev.document_id} ({ev.document_source}){who}")
+                st.caption(md_escape(f"{ev.document_title or ev.document_id} ({ev.document_source})"
+                             f"{who}"))

@@ -6,7 +6,14 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from graph.errors import GraphError
-from pages._shared import current_store, get_scenario, init_state, store_key
+from pages._shared import (
+    ASSUMPTIONS_KEY,
+    current_store,
+    get_scenario,
+    init_state,
+    md_escape,
+    store_key,
+)
 from pages._simulation import cached_report
 
 init_state()
@@ -19,8 +26,8 @@ if scenario.empty:
             "carries one), then come back here.")
     st.stop()
 
-st.markdown(f"**Scenario:** {scenario.describe()}")
-edited = st.session_state.get("simulate_assumption_rows")
+st.markdown(f"**Scenario:** {md_escape(scenario.describe())}")
+edited = st.session_state[ASSUMPTIONS_KEY]
 try:
     with st.spinner("Writing the report…"):
         report = cached_report(store, store_key(store), repr(scenario), scenario,

@@ -8,12 +8,15 @@ import streamlit as st
 
 from graph.errors import GraphError
 from pages._shared import (
+    ASSUMPTIONS_KEY,
     RESULT_KEY,
+    RUN_REQUEST_KEY,
     Scenario,
     cached_dump,
     current_store,
     get_scenario,
     init_state,
+    md_escape,
     money,
     render_graph,
     set_scenario,
@@ -41,7 +44,7 @@ for col, (eid, label) in zip(cols, quick, strict=False):
     if col.button(label, key=f"quick_{eid}"):
         scenario = Scenario(defaults=[eid], model="combined")
         set_scenario(scenario)
-        st.session_state["simulate_run"] = True
+        st.session_state[RUN_REQUEST_KEY] = True
 
 setup = st.expander("Scenario: who fails, what falls, which model",
                     expanded=st.session_state[RESULT_KEY] is None)
@@ -63,7 +66,7 @@ with setup, st.form("scenario_form"):
     )
     st.markdown("**Model and parameters**")
     c1, c2, c3 = st.columns(3)
-    model = c1.selectbox("Model", MODELS,
+    model = c1.selectbox("Model", list(MODELS),
                          index=MODELS.index(scenario.model) if scenario.model in MODELS else 0)
     p = scenario.params
     recovery = c2.slider("Recovery rate", 0.0, 1.0, float(p.get("recovery", 0.4)), 0.05)
@@ -72,7 +75,8 @@ with setup, st.form("scenario_form"):
                             float(p.get("issuer_drop", 0.8)), 0.05)
     impacts = ["exponential", "linear"]
     impact = c2.selectbox("Price impact of sales", impacts,
-                          index=impacts.index(p["impact"]) if p.get("impact") in impacts else 0)
+                          index=impacts.index(str(p.get("impact", "exponential")))
+                          if p.get("impact") in impacts else 0)
     runs = c3.number_input("Monte Carlo runs (0 = off)", 0, 5000, int(scenario.runs), step=100)
     st.markdown("**Assumptions** — edit a value to override it for this run; `origin` says "
                 "whether the documents state it (extracted) or a documented rule sets it "
@@ -90,15 +94,16 @@ if submitted:
     }
     scenario = Scenario(defaults=list(defaults), prices=shocks, model=model,
                         params={"recovery": recovery, "ltv_trigger": ltv,
-                                "issuer_drop": issuer_drop, "impact": impact},
+                                "issuer_drop": issuer_drop, "impact": str(impact)},
                         runs=int(runs))
     set_scenario(scenario)
-    st.session_state["simulate_assumption_rows"] = assumptions.to_dict("records")
-    st.session_state["simulate_run"] = True
+    st.session_state[ASSUMPTIONS_KEY] = assumptions.to_dict("records")
+    st.session_state[RUN_REQUEST_KEY] = True
 
 # a link that carries a scenario reproduces its run on open
 first_visit = st.session_state[RESULT_KEY] is None and not scenario.empty
-if st.session_state.pop("simulate_run", False) or first_visit:
+run_requested, st.session_state[RUN_REQUEST_KEY] = st.session_state[RUN_REQUEST_KEY], False
+if run_requested or first_visit:
     if scenario.empty:
         st.warning("Choose at least one defaulting entity or one price shock.")
         st.stop()
@@ -107,7 +112,7 @@ if st.session_state.pop("simulate_run", False) or first_visit:
     try:
         with st.spinner("Running the cascade…"):
             run = run_scenario(store, scenario,
-                               st.session_state.get("simulate_assumption_rows"))
+                               st.session_state[ASSUMPTIONS_KEY])
     except GraphError as err:
         st.error(f"Cannot run this scenario: {err}")
         st.stop()
@@ -120,7 +125,7 @@ if stored is None:
 ran_scenario, run = stored
 result = run.result
 
-st.subheader(f"Cascade: {ran_scenario.describe()}")
+st.subheader(f"Cascade: {md_escape(ran_scenario.describe())}")
 rounds = max(len(result.rounds), 1)
 shown = st.slider("Round", 0, rounds - 1, rounds - 1, key="simulate_round") if rounds > 1 else 0
 states = run.states_at(shown)
@@ -133,7 +138,8 @@ st.subheader("Ranked losses")
 loss_rows = run.loss_rows()
 if loss_rows:
     st.markdown("Largest losses: " + "; ".join(
-        f"**{r['entity']}** {r['equity loss']}" + (" (defaulted)" if r["defaulted"] else "")
+        f"**{md_escape(r['entity'])}** {md_escape(r['equity loss'])}"
+        + (" (defaulted)" if r["defaulted"] else "")
         for r in loss_rows[:5]))
 st.dataframe(pd.DataFrame(loss_rows), hide_index=True, width="stretch",
              column_config={"relative loss": st.column_config.ProgressColumn(
@@ -146,8 +152,10 @@ fig.add_bar(x=per_round["round"], y=per_round["new defaults"], name="new default
 fig.add_scatter(x=per_round["round"], y=per_round["cumulative loss"], name="cumulative loss",
                 mode="lines+markers")
 fig.update_layout(height=320, margin={"t": 30, "b": 30},
-                  yaxis={"title": "loss"},
-                  yaxis2={"title": "defaults", "overlaying": "y", "side": "right"},
+                  xaxis={"title": "round", "dtick": 1},
+                  yaxis={"title": "equity lost", "rangemode": "tozero"},
+                  yaxis2={"title": "new defaults", "overlaying": "y", "side": "right",
+                          "rangemode": "tozero", "dtick": 1, "showgrid": False},
                   legend={"orientation": "h"})
 st.plotly_chart(fig, width="stretch")
 
@@ -162,4 +170,5 @@ if run.montecarlo is not None:
     st.subheader(f"Monte Carlo ({ran_scenario.runs} runs)")
     st.dataframe(pd.DataFrame(run.montecarlo), hide_index=True, width="stretch")
 
-st.caption(f"Total loss {money(run.total_loss)}. See the Reports page to download this run.")
+st.caption(f"Total loss {md_escape(money(run.total_loss))}. "
+           "See the Reports page to download this run.")

@@ -74,6 +74,7 @@ class RelationExtractor:
         }
         self.hedge_factor = float(self.cues.raw["hedged_confidence_factor"])
         self._labels: list[int] = []
+        self.possessive_types = frozenset(self.cues.raw["possessive_tail_types"])
         self.group_affiliation = re.compile(self.cues.raw["group_affiliation"])
         self.prep_head = re.compile(self.cues.raw["prepositional_heads"])
         self.min_confidence = float(self.cues.raw["min_confidence"])
@@ -167,7 +168,7 @@ class RelationExtractor:
             if self.group_affiliation.search(around):
                 for a, b in zip(group, group[1:], strict=False):
                     if a.entity_id != b.entity_id:
-                        rel = {
+                        rel: dict[str, Any] = {
                             "head": a.entity_id,
                             "type": "AFFILIATED_WITH",
                             "tail": b.entity_id,
@@ -195,6 +196,10 @@ class RelationExtractor:
                 pieces, pos = [], b_start
                 for o in inner:
                     pieces.append(text[pos : o.start].lower())
+                    owner = _POSSESSIVE.match(text, o.end)
+                    if owner is not None and o.type in _PARTY:
+                        pos = owner.end()  # "owned by X's DCG": the possessor is not the tail
+                        continue
                     pieces.append("\u00a7")
                     pos = o.end
                 pieces.append(text[pos:b_end].lower())
@@ -253,8 +258,12 @@ class RelationExtractor:
                 )
                 if lender:
                     rel["to"] = lender
+        question = sentence.rstrip().endswith("?")
         for rel in produced:
             rel["evidence"] = [{"text": sentence, "start": s_start, "end": s_end}]
+            if question:  # asked, not asserted
+                rel["hedged"] = True
+                rel["confidence"] = round(rel["confidence"] * 0.4, 3)
         out.extend(produced)
 
     def _match(
@@ -277,7 +286,11 @@ class RelationExtractor:
                 for cue in self.cues.relations:
                     if across and not cue.get("across"):
                         continue
-                    if tail_possessive and cue["after_regex"] is None:
+                    if (
+                        tail_possessive
+                        and cue["after_regex"] is None
+                        and cue["type"] not in self.possessive_types
+                    ):
                         continue
                     m = cue["regex"].search(between)
                     if m is None or (
@@ -321,6 +334,9 @@ class RelationExtractor:
         h_id, t_id = head.entity_id, tail.entity_id
         head_kinds = cue.get("head_kinds")
         if head_kinds is not None and h_type not in head_kinds:
+            return None
+        tail_kinds = cue.get("tail_kinds")
+        if tail_kinds is not None and t_type not in tail_kinds:
             return None
         if h_type not in kinds_h and h_type == "Person" and self.proxies.get(h_id) in records:
             h_id = self.proxies[h_id]

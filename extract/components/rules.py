@@ -10,7 +10,7 @@ import numpy
 from spacy import util
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 
 from extract._data import load_cues, load_gazetteer
 from extract.components.gazetteer import SPANS_KEY as GAZETTEER_KEY
@@ -34,6 +34,21 @@ _CLOSERS = frozenset({"\u201d", '"', ")", "\u2019"})
 _TICKER = re.compile(r"^\$?[A-Z][A-Z0-9]{1,6}$")
 
 
+def token_texts(doc: Doc) -> list[str]:
+    """Return the token texts of ``doc``, computed once and cached in ``doc.user_data``."""
+    cached = doc.user_data.get("fallout_texts")
+    if cached is None or len(cached) != len(doc):
+        cached = [t.text for t in doc]
+        doc.user_data["fallout_texts"] = cached
+    return cached
+
+
+def _is_name_text(text: str) -> bool:
+    return (
+        bool(text) and text[0].isupper() and "\n" not in text and any(c.isalpha() for c in text)
+    )
+
+
 class Sentences:
     """Split at sentence-final punctuation and at line breaks (fast, rule-based)."""
 
@@ -46,7 +61,7 @@ class Sentences:
         if n == 0:
             return doc
         flags = numpy.full((n, 1), -1, dtype="int32")
-        texts = [t.text for t in doc]
+        texts = token_texts(doc)
         spaces = [t.whitespace_ for t in doc]
         start = True
         for i in range(n):
@@ -126,16 +141,6 @@ def make_transcript(nlp: Language, name: str, path: str | None) -> TranscriptSpe
     return TranscriptSpeakers(name, path)
 
 
-def _is_name_token(token: Token) -> bool:
-    text = token.text
-    return (
-        bool(text)
-        and text[0].isupper()
-        and (token.is_alpha or any(c.isalpha() for c in text))
-        and "\n" not in text
-    )
-
-
 class EntityRules:
     """Names no list knows: organisation suffixes, tickers, persons near titles."""
 
@@ -150,38 +155,49 @@ class EntityRules:
     def __call__(self, doc: Doc) -> Doc:
         """Process one document in place and return it."""
         spans: list[Span] = []
-        n = len(doc)
+        texts = token_texts(doc)
+        n = len(texts)
         i = 0
         while i < n:
-            token = doc[i]
-            if not _is_name_token(token):
+            if not _is_name_text(texts[i]):
                 i += 1
                 continue
             j = i
-            while j < n and _is_name_token(doc[j]) and j - i < 6:
-                j += 1
-            spans.extend(self._run(doc, i, j))
-            i = j
-        for token in doc:
-            text = token.text
-            if _TICKER.match(text) and len(text.lstrip("$")) >= 2:
-                nxt = doc[token.i + 1].lower_ if token.i + 1 < n else ""
-                prev = doc[token.i - 1].lower_ if token.i else ""
-                if (
-                    nxt in self.token_cues
-                    or text.startswith("$")
-                    or (prev in ("million", "billion", "thousand", "m", "bn") and nxt != "of")
+            while j < n and j - i < 6:
+                if _is_name_text(texts[j]):
+                    j += 1
+                elif (
+                    texts[j] == "-"
+                    and j + 1 < n
+                    and _is_name_text(texts[j + 1])
+                    and not doc[j - 1].whitespace_
+                    and not doc[j].whitespace_
                 ):
-                    spans.append(Span(doc, token.i, token.i + 1, label="Token"))
+                    j += 2  # hyphenated names: "Okonkwo-Finch"
+                else:
+                    break
+            spans.extend(self._run(doc, texts, i, j))
+            i = j
+        for i, text in enumerate(texts):
+            if text[:1].isupper() or text[:1] == "$":
+                if _TICKER.match(text) and len(text.lstrip("$")) >= 2:
+                    nxt = texts[i + 1].lower() if i + 1 < n else ""
+                    prev = texts[i - 1].lower() if i else ""
+                    if (
+                        nxt in self.token_cues
+                        or text.startswith("$")
+                        or (prev in ("million", "billion", "thousand", "m", "bn") and nxt != "of")
+                    ):
+                        spans.append(Span(doc, i, i + 1, label="Token"))
         doc.spans[RULES_KEY] = spans
         return doc
 
-    def _run(self, doc: Doc, i: int, j: int) -> list[Span]:
-        while i < j and doc[i].text in self.stop:
+    def _run(self, doc: Doc, texts: list[str], i: int, j: int) -> list[Span]:
+        while i < j and texts[i] in self.stop:
             i += 1
         if i >= j:
             return []
-        words = [t.text for t in doc[i:j]]
+        words = texts[i:j]
         # organisation: capitalised words ending in a known suffix
         for k in range(len(words) - 1, 0, -1):
             label = self.suffixes.get(words[k])
@@ -190,30 +206,18 @@ class EntityRules:
         # person: two or three name words near a title cue
         if (
             2 <= len(words) <= 3
-            and all(t.is_alpha or "-" in t.text for t in doc[i:j])
-            and not any(t.is_upper and len(t) > 1 for t in doc[i:j])
+            and all(w.isalpha() or "-" in w for w in words)
+            and not any(w.isupper() and len(w) > 1 for w in words)
         ):
-            before = " ".join(t.lower_ for t in doc[max(0, i - 3) : i])
-            after = " ".join(t.lower_ for t in doc[j : j + 4])
-            if any(cue in before.split() or f"{cue}" in before for cue in self.title_cues) or any(
-                after.startswith(p)
-                for p in (
-                    ", the",
-                    ", a ",
-                    ", its",
-                    ", who",
-                    "said",
-                    ", former",
-                    ", chief",
-                    ", ceo",
-                    ", founder",
-                    ", co-founder",
-                    "told",
-                    "wrote",
-                )
-            ):
+            before = " ".join(t.lower() for t in texts[max(0, i - 3) : i])
+            after = " ".join(t.lower() for t in texts[j : j + 4])
+            if any(cue in before for cue in self.title_cues) or after.startswith(_PERSON_AFTER):
                 return [Span(doc, i, j, label="Person")]
         return []
+
+
+_PERSON_AFTER = (", the", ", a ", ", its", ", who", "said", ", former", ", chief", ", ceo",
+                 ", founder", ", co-founder", "told", "wrote")
 
 
 @Language.factory("fallout_entity_rules", assigns=["doc.spans"])
@@ -277,17 +281,18 @@ class EntityMerger:
             if key in doc.spans:
                 for span in doc.spans[key]:
                     covered[span.start : span.end] = b"\x01" * (span.end - span.start)
+        texts = token_texts(doc)
+        n = len(texts)
         out = []
         for sent in doc.sents:
-            for token in sent:
-                text = token.text
-                if covered[token.i] or not text[:1].isupper() or text in self.stop:
+            first, last = sent.start, sent.end
+            for i in range(first, last):
+                text = texts[i]
+                if covered[i] or not text[:1].isupper() or text in self.stop:
                     continue
-                if token.i == sent.start and not (
-                    token.i + 1 < len(doc) and doc[token.i + 1].text[:1].isupper()
-                ):
+                if i == first and not (i + 1 < n and texts[i + 1][:1].isupper()):
                     continue
-                out.append((sent.start, sent.end))
+                out.append((first, last))
                 break
         return out
 
@@ -345,7 +350,9 @@ def _clean_ner(span: Span, stop: frozenset[str]) -> Span | None:
         return None
     first = doc[start]
     text = doc[start:end].text
-    if "\n" in text or not text[0].isupper() or len(text) < 2 or text.startswith("@"):
+    if "://" in text or "(" in text or ")" in text or "@" in text:
+        return None
+    if "\n" in text or not text[0].isupper() or len(text) < 2:
         if not (text[:1].isdigit() and any(c.isupper() for c in text)):
             return None
     if end - start == 1 and first.is_sent_start and first.is_title and not first.is_upper:

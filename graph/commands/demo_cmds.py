@@ -91,9 +91,11 @@ def demo_cmd(
 
     _say(f"4/4 opening the app on http://localhost:{port} (Ctrl+C to stop) ...")
     env = dict(os.environ, FALLOUT_STORE=url)
+    script = app_script()
     code = subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", str(app_script()),
+        [sys.executable, "-m", "streamlit", "run", str(script),
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=script.parent,
         env=env,
     )
     if code:

@@ -14,8 +14,13 @@ from graph.errors import GraphError
 __all__ = ["app_script", "register"]
 
 
-def app_script() -> Path:
+def app_script(root: Path | None = None) -> Path:
     """Return the ``app.py`` of this checkout (beside the ``graph`` package's folder).
+
+    Parameters
+    ----------
+    root : Path, optional
+        Where to look instead of the folder that holds the ``graph`` package.
 
     Raises
     ------
@@ -23,7 +28,7 @@ def app_script() -> Path:
         When there is no ``app.py`` there, e.g. when ``fallout`` was installed from a
         wheel, which ships the libraries but not the app.
     """
-    path = Path(__file__).resolve().parents[2] / "app.py"
+    path = (root or Path(__file__).resolve().parents[2]) / "app.py"
     if not path.is_file():
         raise GraphError(
             f"the app is not installed: {path} does not exist; the app ships with the "

@@ -20,11 +20,11 @@ _STORE_HELP = (
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
-    """Parse ``k=v`` query parameters; values are JSON when they parse, else strings.
+    r"""Parse ``k=v`` query parameters; values are JSON when they parse, else strings.
 
     Examples
     --------
-    >>> parse_params(["id=ftx", "n=3", "xs=[1, 2]", "s=\\"7\\""])
+    >>> parse_params(["id=ftx", "n=3", "xs=[1, 2]", "s=\"7\""])
     {'id': 'ftx', 'n': 3, 'xs': [1, 2], 's': '7'}
     """
     params: dict[str, Any] = {}

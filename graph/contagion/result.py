@@ -189,6 +189,14 @@ class LossSnapshot(Mapping[str, float]):
     def __repr__(self) -> str:
         return f"LossSnapshot({len(self)} nodes)"
 
+    def json_text(self, encoded_ids: Sequence[str]) -> str:
+        """Return the JSON object text, given every node id already JSON-encoded."""
+        if not len(self):
+            return "{}"
+        keys = [encoded_ids[p] for p in self._pos.tolist()]
+        vals = _json_floats(self._values)
+        return "{" + ", ".join([f"{k}: {v}" for k, v in zip(keys, vals, strict=True)]) + "}"
+
     def as_dict(self) -> dict[str, float]:
         """Return a plain dict (fast)."""
         ids = self._ids
@@ -256,6 +264,27 @@ class ContagionResult:
             out["paths"] = [p.to_dict() for p in self.paths]
         return out
 
+    def _rounds_json(self) -> list[str]:
+        """One compact JSON text per round; large snapshots are written from their arrays."""
+        encoded: list[str] | None = None
+        out = []
+        for r in self.rounds:
+            snap = r.relative_loss
+            if not isinstance(snap, LossSnapshot) or len(snap) < 1000:
+                out.append(json.dumps(r.to_dict(), allow_nan=False))
+                continue
+            if encoded is None:
+                encoded = [_json_str(i) for i in snap._ids]
+            doc = {
+                "round": r.index,
+                "new_defaults": list(r.new_defaults),
+                "relative_loss": _SLOT,
+                "prices": {k: _num(v) for k, v in r.prices.items()},
+            }
+            text = json.dumps(doc, allow_nan=False)
+            out.append(text.replace(json.dumps(_SLOT), snap.json_text(encoded), 1))
+        return out
+
     def to_json(self, *, paths: bool = False, indent: int | None = 2) -> str:
         """Serialise :meth:`to_dict` to JSON (one compact line per node)."""
         if not isinstance(self.nodes, NodeTable):
@@ -271,7 +300,7 @@ class ContagionResult:
             out["paths"] = _SLOT + "paths"
         head = json.dumps(out, indent=indent, allow_nan=False)
         parts = {
-            "rounds": [json.dumps(r.to_dict(), allow_nan=False) for r in self.rounds],
+            "rounds": self._rounds_json(),
             "nodes": self.nodes.json_items(),
             "paths": [json.dumps(p.to_dict(), allow_nan=False) for p in self.paths]
             if paths

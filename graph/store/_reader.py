@@ -111,43 +111,32 @@ class CypherReader:
         relation_types: Sequence[str] | None = None,
         limit: int = 2000,
     ) -> Subgraph:
-        """Entities within ``depth`` hops of ``id`` (either direction) and their relations.
+        """Entities and relations on walks of at most ``depth`` hops from ``id``.
 
-        The walk is breadth first, one indexed query per hop and direction; it stops
-        adding entities at ``limit``.
+        Either direction counts as a hop. Relations are kept in order of their head,
+        type and tail until ``limit`` entities are reached.
         """
         if depth not in (1, 2, 3):
             raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
         kinds = _types(relation_types, _REL_TYPES, "relation type")
-        if self.entity(id) is None:
+        centre = self.entity(id)
+        if centre is None:
             return Subgraph()
+        found = sorted(self._walk(id, depth, kinds), key=lambda r: (r.head, r.type, r.tail, r.id))
         seen = {id}
-        frontier = [id]
-        relations: dict[str, RelationRecord] = {}
-        out_q = cypher.neighbour_query(self.type_fn, kinds, outgoing=True)
-        in_q = cypher.neighbour_query(self.type_fn, kinds, outgoing=False)
-        for hop in range(depth + 1):
-            if not frontier:
-                break
-            last = hop == depth
-            found: list[str] = []
-            for query in (out_q, in_q):
-                for row in self._read(query, {"ids": frontier}):
-                    rel = relation_record(row)
-                    other = rel.tail if rel.head in frontier else rel.head
-                    if last and other not in seen:
-                        continue  # the outer ring: only relations among entities kept
-                    if other not in seen:
-                        if len(seen) >= limit:
-                            continue
-                        seen.add(other)
-                        found.append(other)
-                    relations[rel.id] = rel
-            frontier = found
+        relations = []
+        for rel in found:
+            new = {rel.head, rel.tail} - seen
+            if len(seen) + len(new) > limit:
+                continue
+            seen |= new
+            relations.append(rel)
         rows = self._read(cypher.entities_by_id_query(), {"ids": sorted(seen)})
         entities = sorted((entity_record(r) for r in rows), key=lambda e: e.id)
-        rels = sorted(relations.values(), key=lambda r: (r.head, r.type, r.tail, r.id))
-        return Subgraph(entities=tuple(entities), relations=tuple(rels))
+        return Subgraph(entities=tuple(entities), relations=tuple(relations))
+
+    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
+        raise NotImplementedError
 
     def relations(
         self,
@@ -190,7 +179,7 @@ class CypherReader:
         return result[:limit] if limit is not None else result
 
     def evidence(self, relation_id: str) -> list[EvidenceRecord]:
-        """The sentence and document that support one relation (empty when unknown)."""
+        """Return the sentence and document that support one relation (empty when unknown)."""
         query = cypher.relations_query(
             self.type_fn, head=False, tail=False, types=None, limit=False, by_id=True
         )

@@ -189,7 +189,7 @@ class GraphStore(Protocol):
         ...
 
     def evidence(self, relation_id: str) -> list[EvidenceRecord]:
-        """The sentences and documents that support one relation."""
+        """Return the sentences and documents that support one relation."""
         ...
 
     def cypher(

@@ -3,9 +3,11 @@
 A store directory holds ``graph.lbug`` (the database) and ``.lock``. LadybugDB allows
 one read-write process per database, so the store takes an exclusive file lock for
 as long as it is open: a second ``fallout load`` waits for the first to finish (up to
-``lock_timeout`` seconds) instead of failing. Each batch is written in one transaction from
-Arrow tables: ``COPY ... FROM`` for new nodes, ``LOAD FROM ... CREATE`` for relationships
-(``COPY`` into a rel table overwrites a property named ``to`` with the target's key).
+``lock_timeout`` seconds) instead of failing. Each batch is written in one transaction
+with ``COPY ... FROM`` Arrow tables for new nodes and relationships, the fastest path
+LadybugDB offers (measured in docs/benchmarks.md). ``COPY`` is only given rows that
+cannot violate a key, because a failing ``COPY`` inside a transaction brings LadybugDB
+down.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,8 @@ from graph.errors import QueryRefused, StoreError, StoreUnavailable
 from graph.load import Batch, EntityRow, batches, merge_entity
 from graph.store import cypher
 from graph.store._guard import check_read_only, rewrite_type
-from graph.store._reader import CypherReader
-from graph.store.base import LoadSummary, QueryResult
+from graph.store._reader import CypherReader, relation_record
+from graph.store.base import LoadSummary, QueryResult, RelationRecord
 
 __all__ = ["DATABASE_FILE", "EmbeddedStore"]
 
@@ -107,7 +110,10 @@ class EmbeddedStore(CypherReader):
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._lock = _FileLock(self.path / _LOCK_FILE)
                 self._lock.acquire(lock_timeout)
-                self._db = ladybug.Database(str(self.path / DATABASE_FILE))
+                # committed batches stay in the write-ahead log (replayed after a crash)
+                # until ``load`` ends with one CHECKPOINT: checkpointing at every commit
+                # costs more with every batch
+                self._db = ladybug.Database(str(self.path / DATABASE_FILE), auto_checkpoint=False)
             self._conn = ladybug.Connection(self._db)
             for statement in cypher.LADYBUG_DDL:
                 self._conn.execute(statement)
@@ -154,6 +160,26 @@ class EmbeddedStore(CypherReader):
         result.close()
         return rows
 
+    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
+        nodes_q, rels_q = cypher.ladybug_neighbourhood(kinds, depth)
+        ids: dict[tuple[int, int], str] = {}
+        for row in self._read(nodes_q, {"id": id}):
+            node = row["n"]
+            ids[(node["_ID"]["table"], node["_ID"]["offset"])] = node["id"]
+        out = []
+        for row in self._read(rels_q, {"id": id}):
+            rel = row["r"]
+            head = ids.get((rel["_SRC"]["table"], rel["_SRC"]["offset"]))
+            tail = ids.get((rel["_DST"]["table"], rel["_DST"]["offset"]))
+            if head is None or tail is None:
+                continue
+            lower = {k.lower(): v for k, v in rel.items()}  # ``to`` is stored as ``TO``
+            props = {f: lower.get(f) for f in cypher.RELATION_FIELDS}
+            out.append(
+                relation_record({**props, "head": head, "tail": tail, "type": rel["_LABEL"]})
+            )
+        return out
+
     def _rollback(self) -> None:
         try:
             self._conn.execute("ROLLBACK")
@@ -182,6 +208,8 @@ class EmbeddedStore(CypherReader):
             rels += done.relations
             if on_batch is not None:
                 on_batch(done)
+        if self.path is not None:
+            self._execute("CHECKPOINT")
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     def _write_batch(self, batch: Batch) -> LoadSummary:
@@ -214,11 +242,7 @@ class EmbeddedStore(CypherReader):
                 self._execute("COPY Document FROM $t", {"t": table})
             created = self._write_entities(batch, pa)
             for rel_type, rows in sorted(batch.relations_by_type().items()):
-                table = pa.Table.from_pylist(
-                    [{f"p_{k}": v for k, v in r.items()} | r for r in rows],
-                    schema=_REL_SCHEMA(pa),
-                )
-                self._execute(cypher.ladybug_create_relations(rel_type), {"rows": table})
+                self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(pa, rows)})
             self._execute("COMMIT")
         except BaseException:
             self._rollback()
@@ -277,9 +301,7 @@ class EmbeddedStore(CypherReader):
                 if isinstance(result, list):
                     raise QueryRefused("query refused: run one statement at a time")
                 columns = tuple(result.get_column_names())
-                rows = tuple(
-                    dict(zip(columns, values, strict=True)) for values in result.get_all()
-                )
+                rows = tuple(dict(zip(columns, values, strict=True)) for values in result.get_all())
                 result.close()
             finally:
                 if not write:
@@ -326,7 +348,8 @@ def _DOC_SCHEMA(pa: Any) -> Any:  # noqa: N802
     )
 
 
-def _REL_SCHEMA(pa: Any) -> Any:  # noqa: N802
+def _rel_table(pa: Any, rows: list[dict[str, Any]]) -> Any:
+    """Columns in rel-table order: source key, target key, then the properties."""
     types = {
         "confidence": pa.float64(),
         "amount": pa.float64(),
@@ -336,6 +359,11 @@ def _REL_SCHEMA(pa: Any) -> Any:  # noqa: N802
         "start": pa.int64(),
         "end": pa.int64(),
     }
-    fields = [("head", pa.string()), ("tail", pa.string())]
-    fields += [(f"p_{f}", types.get(f, pa.string())) for f in cypher.RELATION_FIELDS]
-    return pa.schema(fields)
+    columns = {
+        "from_key": pa.array(list(map(itemgetter("head"), rows)), pa.string()),
+        "to_key": pa.array(list(map(itemgetter("tail"), rows)), pa.string()),
+    }
+    for f in cypher.RELATION_FIELDS:
+        values = list(map(itemgetter(f), rows))
+        columns[f"p_{f}"] = pa.array(values, types.get(f, pa.string()))
+    return pa.table(columns)

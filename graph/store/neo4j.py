@@ -15,8 +15,8 @@ from graph.errors import QueryRefused, StoreUnavailable
 from graph.load import Batch, batches
 from graph.store import cypher
 from graph.store._guard import check_read_only
-from graph.store._reader import CypherReader
-from graph.store.base import LoadSummary, QueryResult
+from graph.store._reader import CypherReader, relation_record
+from graph.store.base import LoadSummary, QueryResult, RelationRecord
 
 __all__ = ["Neo4jStore"]
 
@@ -78,7 +78,9 @@ class Neo4jStore(CypherReader):
                 auth=auth,
                 connection_timeout=connection_timeout,
                 connection_acquisition_timeout=connection_timeout,
-                max_transaction_retry_time=connection_timeout,
+                max_transaction_retry_time=max(30.0, connection_timeout),
+                # absent properties (nulls are not stored) would each log a warning
+                notifications_min_severity="OFF",
             )
             self._driver.verify_connectivity()
             for statement in cypher.NEO4J_DDL:
@@ -112,6 +114,10 @@ class Neo4jStore(CypherReader):
             routing_=neo4j.RoutingControl.READ,
         )
         return [dict(r) for r in records]
+
+    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
+        rows = self._read(cypher.neo4j_neighbourhood(kinds, depth), {"id": id})
+        return [relation_record(r) for r in rows]
 
     # --- writes -------------------------------------------------------------------------
 
@@ -155,17 +161,27 @@ class Neo4jStore(CypherReader):
             by_kind.setdefault(row["type"], []).append(row["id"])
         for kind, ids in sorted(by_kind.items()):
             tx.run(cypher.neo4j_label_entities(kind), ids=ids).consume()
+        reloaded = set(old_docs)
         for rel_type, rels in sorted(batch.relations_by_type().items()):
-            payload = [
+            fresh = [r for r in rels if r["document_id"] not in reloaded]
+            again = [
                 {
                     "id": r["id"],
                     "head": r["head"],
                     "tail": r["tail"],
-                    "props": {f: r[f] for f in cypher.RELATION_FIELDS},
+                    "props": {f: r[f] for f in cypher.RELATION_FIELDS if r[f] is not None},
                 }
                 for r in rels
+                if r["document_id"] in reloaded
             ]
-            tx.run(cypher.neo4j_merge_relations(rel_type), rows=payload).consume()
+            # a document new to the store cannot have relationships yet: CREATE them
+            if fresh:
+                columns = {"head": [r["head"] for r in fresh], "tail": [r["tail"] for r in fresh]}
+                for f in cypher.RELATION_FIELDS:
+                    columns[f"p_{f}"] = [r[f] for r in fresh]
+                tx.run(cypher.neo4j_create_relations(rel_type), columns).consume()
+            if again:
+                tx.run(cypher.neo4j_merge_relations(rel_type), rows=again).consume()
         return LoadSummary(
             documents=len(batch.documents), entities=created, relations=len(batch.relations)
         )

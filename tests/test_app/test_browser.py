@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -35,7 +36,23 @@ def _goto(page: Any, url: str, title: str) -> None:
 
     page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_test_id("stApp")).to_be_visible()
-    page.wait_for_url(f"**{url}")
+    page.wait_for_url(lambda current: urlparse(current).path.endswith(url))
+
+
+def _click_node(page: Any, node_id: str) -> None:
+    """Click the node ``node_id`` where Cytoscape drew it, with the real mouse."""
+    iframe = page.locator("iframe[title*='st_link_analysis']").first
+    iframe.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)  # the layout animation ends
+    frame = iframe.element_handle().content_frame()
+    where = frame.evaluate(
+        "id => { const el = document.getElementById('cy'); const cy = el._cyreg.cy;"
+        " const p = cy.getElementById(id).renderedPosition(); const r = el.getBoundingClientRect();"
+        " return {x: r.x + p.x, y: r.y + p.y}; }",
+        node_id,
+    )
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +88,12 @@ def test_journey_explore_simulate_report(app_page: Any, tmp_path: Path) -> None:
     quote = evidence.first.locator("blockquote").first
     expect(quote).to_contain_text("FTX", ignore_case=True)
 
+    # clicking a node on the graph selects it
+    _click_node(page, "alameda-research")
+    expect(page.get_by_role("heading", name="Alameda Research", exact=True)).to_be_visible(
+        timeout=60_000
+    )
+
     _goto(page, "/simulate", "Simulate")
     page.get_by_role("button", name="FTX defaults").click()
     expect(page.get_by_text("Cascade: ftx defaults")).to_be_visible(timeout=120_000)
@@ -83,6 +106,7 @@ def test_journey_explore_simulate_report(app_page: Any, tmp_path: Path) -> None:
     _screenshot(page, "simulate.png")
 
     _goto(page, "/report", "Reports")
+    assert "default=ftx" in page.url  # the scenario travels with the link
     button = page.get_by_role("button", name="Download HTML")
     expect(button).to_be_visible(timeout=120_000)
     with page.expect_download() as info:

@@ -126,3 +126,111 @@ def test_report_offers_three_download_formats(sample_store: Any) -> None:
     assert not at.exception, at.exception
     labels = sorted(str(b.proto.label) for b in at.get("download_button"))
     assert labels == ["Download HTML", "Download Markdown", "Download PDF"], labels
+
+
+def test_ingest_extracts_reviews_and_loads_pasted_text() -> None:
+    from graph.store import open_store
+
+    with open_store(":memory:") as store:
+        at = _app("pages/ingest.py", store).run()
+        at.text_area(key="ingest_text").input(
+            "FTX lent $4 billion to Alameda Research, the trading firm, in 2022."
+        )
+        next(b for b in at.button if b.label == "Extract").click().run()
+        assert not at.exception, at.exception
+        frames = [d.value for d in at.dataframe]
+        entities = next(f for f in frames if "mentions" in f.columns)
+        assert {"FTX", "Alameda Research"} <= set(entities["name"])
+        relations = next(f for f in frames if "evidence" in f.columns)
+        assert any("FTX lent" in e for e in relations["evidence"])
+        next(b for b in at.button if b.label.startswith("Load accepted")).click().run()
+        assert not at.exception, at.exception
+        assert at.success and "Loaded 1 document" in at.success[0].value
+        assert store.search("Alameda")
+
+
+@pytest.mark.parametrize("kind", ["file-not-directory", "neo4j-unreachable"])
+def test_app_frame_explains_a_store_it_cannot_open(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.browser import free_port
+
+    if kind == "file-not-directory":
+        target = tmp_path / "not-a-store"
+        target.write_text("x", encoding="utf-8")
+        url = str(target)
+    else:
+        url = f"bolt://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("FALLOUT_STORE", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    message = at.sidebar.error[0].value
+    assert url in message and "To fix" in message
+
+
+def test_simulate_price_shock_with_monte_carlo_from_the_url(sample_store: Any) -> None:
+    at = _app("pages/simulate.py", sample_store)
+    at.query_params["default"] = "ftx"
+    at.query_params["price"] = "sol:-0.5"
+    at.query_params["runs"] = "20"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert [h.value for h in at.subheader][0] == "Cascade: ftx defaults, sol -50% (combined)"
+    mc = next(d.value for d in at.dataframe if "P(default)" in d.value.columns)
+    assert len(mc) > 0
+    assert ((mc["P(default)"] >= 0) & (mc["P(default)"] <= 1)).all()
+
+
+@pytest.mark.neo4j
+def test_cypher_examples_and_pages_work_on_neo4j(neo4j_url: str) -> None:
+    from graph.store import open_store
+
+    with open_store(neo4j_url) as store:
+        load_sample_corpus(store)
+        for name, query in EXAMPLE_QUERIES.items():
+            assert store.cypher(query, timeout=30).columns, name
+        at = _app("pages/cypher.py", store).run()
+        at.text_area(key="cypher_text").input(EXAMPLE_QUERIES[next(iter(EXAMPLE_QUERIES))])
+        at.button[0].click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert "Alameda Research" in set(at.dataframe[0].value["borrower"])
+        explore = _app("pages/explore.py", store).run()
+        explore.text_input(key="explore_query").input("FTX").run()
+        assert not explore.exception
+        assert any(h.value == "FTX" for h in explore.header)
+        simulate = _app("pages/simulate.py", store).run()
+        simulate.button(key="quick_ftx").click().run()
+        assert not simulate.exception and not simulate.error
+        losses = next(d.value for d in simulate.dataframe if "equity loss" in d.value.columns)
+        assert "Alameda Research" in set(losses["entity"])
+
+
+def test_cypher_timeout_stops_a_runaway_query(sample_store: Any) -> None:
+    at = _app("pages/cypher.py", sample_store).run()
+    at.text_area(key="cypher_text").input(
+        "MATCH (a:Entity), (b:Entity), (c:Entity), (d:Entity)\n"
+        "WHERE (a.name + b.name + c.name + d.name) CONTAINS 'zzzz' RETURN count(*) AS n"
+    )
+    at.number_input(key="cypher_timeout").set_value(1.0)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error and "timed out after 1 s" in at.error[0].value
+
+
+def test_cypher_nodes_and_paths_come_back_as_a_graph(sample_store: Any) -> None:
+    from pages._shared import result_subgraph
+
+    at = _app("pages/cypher.py", sample_store).run()
+    one_hop = EXAMPLE_QUERIES["Everything one hop from FTX (as a graph)"]
+    at.text_area(key="cypher_text").input(one_hop)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert "As a graph" in [h.value for h in at.subheader]
+    paths = sample_store.cypher(
+        "MATCH p = (a:Entity)-[*1..2]->(b:Entity) WHERE a.name = 'FTX' RETURN p LIMIT 20"
+    )
+    sub = result_subgraph(paths)
+    ids = {e.id for e in sub.entities}
+    assert "ftx" in ids and sub.relations
+    assert all(r.head in ids and r.tail in ids for r in sub.relations)

@@ -15,6 +15,8 @@ from pages._shared import (
     facts_from_review,
     graph_elements,
     highlight_mention,
+    highlight_mentions,
+    md_escape,
     money,
     relation_review_rows,
     result_subgraph,
@@ -148,7 +150,58 @@ def test_helpers_format_money_and_highlight() -> None:
     assert money(None) == "—"
     assert money(1500, "EUR") == "€1.5k"
     assert highlight_mention("ftx and FTX", "FTX") == "**ftx** and **FTX**"
+    # article text shows literally: no maths from "$", no links, no emphasis
+    assert md_escape("$250m and $4bn [x](y) *a*") == (
+        "\\$250m and \\$4bn \\[x\\](y) \\*a\\*"
+    )
+    assert highlight_mentions("FTX lent $4bn to Alameda Research.", ["FTX", "Alameda"]) == (
+        "**FTX** lent \\$4bn to **Alameda** Research."
+    )
 
 
 def test_fallout_app_finds_the_checkout_app() -> None:
     assert app_script() == ROOT / "app.py"
+
+
+def test_fallout_app_without_a_checkout_says_so(tmp_path: Path) -> None:
+    from graph.errors import GraphError
+
+    with pytest.raises(GraphError, match="the app is not installed"):
+        app_script(tmp_path)
+
+
+def test_fallout_app_serves_the_app(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.fixtures.browser import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "app", "--headless", "--port", str(port),
+         "--store", str(tmp_path / "store")],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,  # one process group: fallout app and its streamlit child
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                            timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "fallout app did not serve within 60 s"
+                time.sleep(0.25)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        if proc.stderr:
+            proc.stderr.close()

@@ -116,3 +116,26 @@ def test_relations_type_constraint_drops_token_lender(nlp_rules, text):
 def test_relations_definite_description_resolves(nlp_rules, text):
     facts = extract_text(text, nlp=nlp_rules)
     assert ("pellam-research", "DEPOSITED_WITH", "ostrava-exchange") in _rels(facts)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FTX US, the American arm of FTX, froze withdrawals.", ("ftx", "OWNS", "ftx-us")),
+        (
+            "Regulators questioned Sam Bankman-Fried's exchange about withdrawals at FTX.",
+            ("sam-bankman-fried", "LEADS", "ftx"),
+        ),
+        (
+            "Caroline Ellison, chief executive of Alameda Research, testified.",
+            ("caroline-ellison", "LEADS", "alameda-research"),
+        ),
+        (
+            "Genesis, the lender owned by Digital Currency Group, had lent $2.4bn to 3AC.",
+            ("genesis-global-capital", "LENT_TO", "three-arrows-capital"),
+        ),
+    ],
+)
+def test_relations_appositions_possessives_roles(nlp_rules, text, expected):
+    facts = extract_text(text, nlp=nlp_rules)
+    assert expected in _rels(facts)

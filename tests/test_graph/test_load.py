@@ -130,8 +130,12 @@ def test_invalid_document_writes_nothing_of_its_batch() -> None:
     with EmbeddedStore(None) as store:
         store.load([_doc(1)])
         before = dict(store.counts())
-        bad = Facts.from_dict({**_doc(2).to_dict(), "relations": [
-            {"head": "x", "type": "LENT_TO", "tail": "nobody", "confidence": 1}]})
+        bad = Facts.from_dict(
+            {
+                **_doc(2).to_dict(),
+                "relations": [{"head": "x", "type": "LENT_TO", "tail": "nobody", "confidence": 1}],
+            }
+        )
         with pytest.raises(SchemaViolation):
             store.load([_doc(3), bad], batch_size=10_000)
         assert dict(store.counts()) == before

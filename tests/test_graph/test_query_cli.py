@@ -36,11 +36,17 @@ def facts_file(tmp_path: Path) -> Path:
             "document": {"id": "d1", "source": "a.txt", "title": "A"},
             "entities": [
                 {"id": "ftx", "name": "FTX", "type": "Exchange"},
-                {"id": "alameda", "name": "Alameda, \"Research\"", "type": "TradingFirm"},
+                {"id": "alameda", "name": 'Alameda, "Research"', "type": "TradingFirm"},
             ],
             "relations": [
-                {"head": "ftx", "type": "LENT_TO", "tail": "alameda", "confidence": 0.9,
-                 "amount": 1e10, "evidence": [{"text": "FTX lent.", "start": 0, "end": 9}]}
+                {
+                    "head": "ftx",
+                    "type": "LENT_TO",
+                    "tail": "alameda",
+                    "confidence": 0.9,
+                    "amount": 1e10,
+                    "evidence": [{"text": "FTX lent.", "start": 0, "end": 9}],
+                }
             ],
         }
     )
@@ -67,8 +73,13 @@ def test_load_twice_changes_no_count(loaded: Path, facts_file: Path) -> None:
 
 def test_query_json_with_param(loaded: Path) -> None:
     done = fallout(
-        "query", "MATCH (e:Entity {id: $id}) RETURN e.name AS name", "--param", "id=alameda",
-        "--json", "--store", str(loaded),
+        "query",
+        "MATCH (e:Entity {id: $id}) RETURN e.name AS name",
+        "--param",
+        "id=alameda",
+        "--json",
+        "--store",
+        str(loaded),
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"rows": [{"name": 'Alameda, "Research"'}]}
@@ -79,7 +90,10 @@ def test_query_csv_and_table(loaded: Path) -> None:
     done = fallout("query", query, "--csv", "--store", str(loaded))
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
-    assert rows == [["h", "rel", "t", "amt"], ["ftx", "LENT_TO", 'Alameda, "Research"', "10000000000.0"]]
+    assert rows == [
+        ["h", "rel", "t", "amt"],
+        ["ftx", "LENT_TO", 'Alameda, "Research"', "10000000000.0"],
+    ]
     table = fallout("query", query, "--store", str(loaded))
     assert table.returncode == 0 and "LENT_TO" in table.stdout
 

@@ -142,8 +142,12 @@ def test_neighbourhood_depths(store: GraphStore) -> None:
     assert len(one.relations) == 1
     two = store.neighbourhood("blockfi", 2)
     assert {e.id for e in two.entities} == {"blockfi", "ftx", "alameda", "ftt"}
-    # every relation among the four entities, including alameda -> ftt at the rim
-    assert len(two.relations) == 5
+    # relations on walks of at most two hops: not alameda -> ftt (three hops away)
+    assert len(two.relations) == 4
+    assert len(store.neighbourhood("blockfi", 3).relations) == 5
+    capped = store.neighbourhood("blockfi", 2, limit=3)
+    assert len(capped.entities) == 3
+    assert {e.id for e in capped.entities} >= {r.head for r in capped.relations}
     only = store.neighbourhood("blockfi", 2, relation_types=["LENT_TO"])
     assert {e.id for e in only.entities} == {"blockfi", "ftx", "alameda"}
     assert store.neighbourhood("nobody", 2).entities == ()
@@ -168,7 +172,7 @@ def test_reloading_a_changed_document_replaces_its_relations(store: GraphStore) 
 def test_names_with_quotes_backticks_braces_keywords_newlines_are_literal(
     store: GraphStore,
 ) -> None:
-    odd = "O'Brien \"`x`\" {MATCH (n) DETACH DELETE n}\nRETURN; -- \\ $p"
+    odd = 'O\'Brien "`x`" {MATCH (n) DETACH DELETE n}\nRETURN; -- \\ $p'
     doc = facts(
         "odd",
         [{"id": "odd'`}", "name": odd, "type": "Person", "aliases": [odd + " alias"]}, FTX],
@@ -196,7 +200,11 @@ def test_example_queries_run_unchanged(store: GraphStore) -> None:
     trace = store.cypher(TRACE_QUERY)
     assert len(trace.rows) == 5
     first = trace.rows[0]
-    assert (first["head"], first["relation"], first["tail"]) == ("Alameda Research", "PLEDGED_COLLATERAL", "FTT")
+    assert (first["head"], first["relation"], first["tail"]) == (
+        "Alameda Research",
+        "PLEDGED_COLLATERAL",
+        "FTT",
+    )
     assert first["sentence"] == "Alameda pledged FTT." and first["document"] == "Title d1"
     per_type = store.cypher(EXAMPLE_QUERIES["relations per type"]).rows
     assert per_type[0] == {"relation": "LENT_TO", "n": 3}
