@@ -123,9 +123,9 @@ class NodeTable(Sequence[NodeOutcome]):
     def __repr__(self) -> str:
         return f"NodeTable({len(self)} nodes)"
 
-    def json_items(self) -> list[str]:
+    def json_items(self, encoded_ids: Sequence[str] | None = None) -> list[str]:
         """Return one compact JSON object per node, in order (fast, column-wise)."""
-        ids = [_json_str(i) for i in self._ids]
+        ids = list(encoded_ids) if encoded_ids is not None else [_json_str(i) for i in self._ids]
         dflt = ["true" if d else "false" for d in self._defaulted.tolist()]
         el = _json_floats(self._equity_loss)
         rl = _json_floats(self._relative_loss)
@@ -264,16 +264,15 @@ class ContagionResult:
             out["paths"] = [p.to_dict() for p in self.paths]
         return out
 
-    def _rounds_json(self) -> list[str]:
+    def _rounds_json(self, encoded: list[str] | None = None) -> list[str]:
         """One compact JSON text per round; large snapshots are written from their arrays."""
-        encoded: list[str] | None = None
         out = []
         for r in self.rounds:
             snap = r.relative_loss
             if not isinstance(snap, LossSnapshot) or len(snap) < 1000:
                 out.append(json.dumps(r.to_dict(), allow_nan=False))
                 continue
-            if encoded is None:
+            if encoded is None or len(encoded) != len(snap._ids):
                 encoded = [_json_str(i) for i in snap._ids]
             doc = {
                 "round": r.index,
@@ -299,9 +298,10 @@ class ContagionResult:
         if paths:
             out["paths"] = _SLOT + "paths"
         head = json.dumps(out, indent=indent, allow_nan=False)
+        encoded = [_json_str(i) for i in self.nodes._ids]
         parts = {
-            "rounds": self._rounds_json(),
-            "nodes": self.nodes.json_items(),
+            "rounds": self._rounds_json(encoded),
+            "nodes": self.nodes.json_items(encoded),
             "paths": [json.dumps(p.to_dict(), allow_nan=False) for p in self.paths]
             if paths
             else [],

@@ -83,10 +83,6 @@ NEO4J_DDL: tuple[str, ...] = (
         f"FOR ()-[r:{t}]-() REQUIRE r.id IS UNIQUE"
         for t in RELATION_TYPES
     ),
-    *(
-        f"CREATE INDEX rel_doc_{t.lower()} IF NOT EXISTS FOR ()-[r:{t}]-() ON (r.document_id)"
-        for t in RELATION_TYPES
-    ),
 )
 """Neo4j constraints and indexes (``IF NOT EXISTS``, so opening a store twice is harmless)."""
 

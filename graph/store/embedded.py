@@ -110,9 +110,8 @@ class EmbeddedStore(CypherReader):
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._lock = _FileLock(self.path / _LOCK_FILE)
                 self._lock.acquire(lock_timeout)
-                # committed batches stay in the write-ahead log (replayed after a crash)
-                # until ``load`` ends with one CHECKPOINT: checkpointing at every commit
-                # costs more with every batch
+                # ``load`` checkpoints after each batch itself: rows written by COPY
+                # reach the disk only at a checkpoint, not through the write-ahead log
                 self._db = ladybug.Database(str(self.path / DATABASE_FILE), auto_checkpoint=False)
             self._conn = ladybug.Connection(self._db)
             for statement in cypher.LADYBUG_DDL:
@@ -206,10 +205,10 @@ class EmbeddedStore(CypherReader):
             docs += done.documents
             ents += done.entities
             rels += done.relations
+            if self.path is not None:
+                self._execute("CHECKPOINT")  # the batch is on disk from here on
             if on_batch is not None:
                 on_batch(done)
-        if self.path is not None:
-            self._execute("CHECKPOINT")
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     def _write_batch(self, batch: Batch) -> LoadSummary:
