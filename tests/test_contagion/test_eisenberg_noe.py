@@ -29,9 +29,10 @@ def plain_fixed_point(a, e, x, alpha=1.0, beta=1.0, iters=20_000):
 
 # Inputs: the example of `default_cascade` in the R package systemicrisk (Gandy & Veraart):
 # ea = (1/2, 5/8, 3/4), el = (3/2, 1/2, 1/2), L = every bank owes 1/2 to each other.
-# Outputs solved by hand (the package documentation prints none): bank 1 defaults in wave
-# 1 (1/2 + 1 < 5/2), bank 2 in wave 2; then p1 = 1 + p2/3, p2 = 9/8 + p1/5, so
-# p1 = 165/112, p2 = 159/112, p3 = 3/2 (bank 3 keeps 3/4 + 33/112 + 53/112 - 3/2 > 0).
+# The same network's `default_clearing` output is published (see
+# test_published_examples.py); here the waves are checked against a hand solution: bank 1
+# defaults in wave 1 (1/2 + 1 < 5/2), bank 2 in wave 2; then p1 = 1 + p2/3, p2 = 9/8 + p1/5,
+# so p1 = 165/112, p2 = 159/112, p3 = 3/2 (bank 3 keeps 3/4 + 33/112 + 53/112 - 3/2 > 0).
 SR_EXPOSURES = (np.ones((3, 3)) - np.eye(3)) * 0.5
 SR_EXTERNAL_ASSETS = [0.5, 0.625, 0.75]
 SR_EXTERNAL_LIABILITIES = [1.5, 0.5, 0.5]
