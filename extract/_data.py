@@ -117,11 +117,11 @@ def load_gazetteer(path: str | None = None) -> Gazetteer:
 
 @dataclass
 class Cues:
-    """The relation cues, lexicons and schema of ``ontologies/relation_cues.json``."""
+    """The relation cues and lexicons of ``ontologies/relation_cues.json``."""
 
     raw: dict[str, Any]
     relations: list[dict[str, Any]]
-    schema: dict[str, tuple[frozenset[str], frozenset[str]]]
+    type_kinds: dict[str, tuple[frozenset[str], frozenset[str]]]
     negation: re.Pattern[str]
     hedging: re.Pattern[str]
     hedging_near: re.Pattern[str]
@@ -152,7 +152,12 @@ def load_cues(path: str | None = None) -> Cues:
                 "tail_kinds": groups[cue["tail"]] if "tail" in cue else None,
             }
         )
-    schema = {t: (groups[h], groups[tl]) for t, (h, tl) in raw["schema"].items()}
+
+    type_kinds = {
+        t: (groups[ends[0]], groups[ends[1]])
+        for t, ends in raw["cue_kinds"].items()
+        if not t.startswith("_")
+    }
 
     def words(items: list[str]) -> re.Pattern[str]:
         return re.compile(r"(?<![\w'])(" + "|".join(items) + r")(?![\w'])")
@@ -160,7 +165,7 @@ def load_cues(path: str | None = None) -> Cues:
     return Cues(
         raw=raw,
         relations=relations,
-        schema=schema,
+        type_kinds=type_kinds,
         negation=words([re.escape(w).replace("n't", "n[’']t") for w in raw["negation"]]),
         hedging=words(raw["hedging"]),
         hedging_near=words(raw["hedging_near"]),

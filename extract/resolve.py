@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,6 +14,20 @@ from extract._data import Gazetteer, kebab, load_cues, load_gazetteer, normalise
 from extract.transcript import handle_to_name
 
 __all__ = ["EntityRecord", "Occurrence", "Resolver", "make_resolver", "resolve_doc"]
+
+_ORGANISATIONS = frozenset(
+    {
+        "Exchange",
+        "Lender",
+        "TradingFirm",
+        "InvestmentFirm",
+        "Bank",
+        "Company",
+        "MediaOutlet",
+        "Regulator",
+        "Protocol",
+    }
+)
 
 
 @dataclass
@@ -92,7 +108,7 @@ def resolve_doc(doc: Doc, gaz: Gazetteer) -> tuple[dict[str, EntityRecord], list
                 if (
                     len(words) < len(rec_words)
                     and rec_words[: len(words)] == words
-                    and (ent.label_ != "Person" or rec.type == "Person")
+                    and (ent.label_ != "Person" or rec.type == "Person" or len(words) >= 2)
                 ):
                     target = rec.id
                     break
@@ -230,6 +246,43 @@ def _references(
             continue
         span = doc[start:end]
         refs.append(Occurrence(span.start_char, span.end_char, target, records[target].type, True))
+    occurrences.extend(refs)
+    _its(doc, records, occurrences, cues)
+
+
+def _its(
+    doc: Doc,
+    records: dict[str, EntityRecord],
+    occurrences: list[Occurrence],
+    cues: dict[str, object],
+) -> None:
+    """Resolve "its chief executive", "its subsidiary" to the organisation of the sentence."""
+    spec: dict[str, str] = cues["possessive_its"]  # type: ignore[assignment]
+    nxt, governed = re.compile(spec["next"]), re.compile(spec["governed"])
+    text = doc.text
+    orgs = sorted(
+        (o for o in occurrences if not o.ref and o.type in _ORGANISATIONS), key=lambda o: o.start
+    )
+    if not orgs:
+        return
+    starts = [o.start for o in orgs]
+    previous_subject: str | None = None
+    refs: list[Occurrence] = []
+    for sent in doc.sents:
+        lo, hi = bisect_left(starts, sent.start_char), bisect_left(starts, sent.end_char)
+        subjects = [
+            o
+            for o in orgs[lo:hi]
+            if not governed.search(text[max(sent.start_char, o.start - 12) : o.start].lower())
+        ]
+        for tok in sent:
+            if tok.lower_ != "its" or not nxt.match(text[tok.idx + 3 : tok.idx + 40].lower()):
+                continue
+            before = [o for o in subjects if o.end <= tok.idx]
+            target = before[0].entity_id if before else previous_subject
+            if target is not None and target in records:
+                refs.append(Occurrence(tok.idx, tok.idx + 3, target, records[target].type, True))
+        previous_subject = subjects[0].entity_id if subjects else None
     occurrences.extend(refs)
 
 

@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extract._data import Cues, load_cues
+from extract._schema import RelationSchema, load_relation_schema
 from extract.components.attributes import Quantity
 from extract.model import DropReason
 from extract.resolve import EntityRecord, Occurrence
@@ -21,6 +22,7 @@ __all__ = ["RelationExtractor", "make_relations"]
 _COORD = re.compile(r"\s*(,|and|or|&|, and|, or|as well as|plus|/)\s*")
 _POSSESSIVE = re.compile(r"['\u2019](s\b|\s)")
 _APPOSITION = re.compile(r"^\s*,[^,]{0,90},\s*")
+_RELATIVE = re.compile(r"\s*,\s*(which|who)\b")
 _QUOTE_VERB = re.compile(r"\b(told|asked|warned|said to|wrote to|messaged)\W*$")
 _QUOTE_BODY = re.compile(r"\b(us|we)\b(.{0,60}?)\byou\b")
 _MONEY_TYPES = frozenset(
@@ -68,6 +70,7 @@ class RelationExtractor:
     def __init__(self, name: str, path: str | None) -> None:
         self.name = name
         self.cues: Cues = load_cues(path)
+        self.schema: RelationSchema = load_relation_schema()
         self.max_between: int = int(self.cues.raw["max_between_chars"])
         self.proxies: dict[str, str] = {
             k: v for k, v in self.cues.raw["proxies"].items() if not k.startswith("_")
@@ -78,6 +81,14 @@ class RelationExtractor:
         self.group_affiliation = re.compile(self.cues.raw["group_affiliation"])
         self.prep_head = re.compile(self.cues.raw["prepositional_heads"])
         self.min_confidence = float(self.cues.raw["min_confidence"])
+        stand_in = self.cues.raw["person_stand_in"]
+        self.stand_in_types = frozenset(stand_in["types"])
+        self.personal = re.compile(stand_in["personal"])
+        self.clause_by = re.compile(stand_in["clause_by"])
+        self.clause_open = re.compile(stand_in["clause_open"])
+        self.clause_verb = re.compile(stand_in["clause_verb"])
+        self._text = ""
+        self._sent_occs: list[Occurrence] = []
 
     # -- per document -------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -88,6 +99,7 @@ class RelationExtractor:
         drops: Counter[str] = Counter()
         found: list[dict[str, Any]] = []
         text = doc.text
+        self._text = text
         starts = [o.start for o in occs]
         q_starts = [q.start for q in quantities]
         transcript = doc._.fallout_transcript
@@ -123,9 +135,77 @@ class RelationExtractor:
             for rel in found:
                 if rel.get("speaker") is None:
                     rel["speaker"] = transcript.speaker_at(rel["evidence"][0]["start"])
+        found = self._stand_in(found, records, drops)
+        found = self._on_schema(found, records, drops)
         doc._.fallout_relations = _merge(found, drops, self.min_confidence)
         doc._.fallout_drops = drops
         return doc
+
+    def _stand_in(
+        self, found: list[dict[str, Any]], records: dict[str, EntityRecord], drops: Counter[str]
+    ) -> list[dict[str, Any]]:
+        """Put a person's firm in the place of a person creditor, depositor or holder.
+
+        The text must say that the person acted personally; otherwise the firm the document
+        says they lead (or work for), else the proxy table, takes their place, and a person
+        with no known firm leaves the relation unresolved.
+        """
+        firm_of: dict[str, str] = {}
+        for rel in found:
+            if rel["type"] == "LEADS" and not rel["negated"]:
+                firm_of.setdefault(rel["head"], rel["tail"])
+        for rel in found:
+            if rel["type"] == "WORKS_FOR" and not rel["negated"]:
+                firm_of.setdefault(rel["head"], rel["tail"])
+        kept = []
+        for rel in found:
+            head = records.get(rel["head"])
+            if (
+                rel["type"] in self.stand_in_types
+                and head is not None
+                and head.type == "Person"
+                and not self.personal.search(rel["evidence"][0]["text"].lower())
+            ):
+                firm = firm_of.get(rel["head"]) or self.proxies.get(rel["head"])
+                if firm is None or firm not in records:
+                    drops[DropReason.UNRESOLVED_ENDPOINT.value] += 1
+                    continue
+                rel["head"] = firm
+            kept.append(rel)
+        return kept
+
+    def _described(self, occ: Occurrence) -> Occurrence:
+        """Return the organisation a clause naming ``occ`` describes ("X, the firm led by P")."""
+        if occ.type != "Person":
+            return occ
+        before = [o for o in self._sent_occs if o.end <= occ.start and _kind(o.type) == "org"]
+        if not before:
+            return occ
+        org = before[-1]
+        gap = self._text[org.end : occ.start].lower()
+        if self.clause_by.search(gap) or (
+            self.clause_open.search(gap)
+            and self.clause_verb.match(self._text[occ.end : occ.end + 60].lower())
+        ):
+            return org
+        return occ
+
+    def _on_schema(
+        self, found: list[dict[str, Any]], records: dict[str, EntityRecord], drops: Counter[str]
+    ) -> list[dict[str, Any]]:
+        """Keep the relations whose endpoints exist and whose kinds the ontology allows."""
+        kept = []
+        for rel in found:
+            head, tail = records.get(rel["head"]), records.get(rel["tail"])
+            if head is None or tail is None:
+                drops[DropReason.UNRESOLVED_ENDPOINT.value] += 1
+                continue
+            allowed = self.schema.get(rel["type"])
+            if allowed is None or head.type not in allowed[0] or tail.type not in allowed[1]:
+                drops[DropReason.OFF_SCHEMA_PATTERN.value] += 1
+                continue
+            kept.append(rel)
+        return kept
 
     # -- per sentence -------------------------------------------------------------------
     def _sentence(
@@ -154,6 +234,7 @@ class RelationExtractor:
             else:
                 groups.append([occ])
         sentence = text[s_start:s_end]
+        self._sent_occs = occs
         strong_hedge = self.cues.hedging.search(sentence.lower()) is not None
         labels = set(self._labels)
         produced: list[dict[str, Any]] = []
@@ -183,15 +264,25 @@ class RelationExtractor:
                 b_start, b_end = left[-1].end, right[0].start
                 if b_end - b_start > self.max_between:
                     break
-                inner = [o for g in groups[gi + 1 : gj] for o in g]
+                ends = {o.entity_id for o in left} | {o.entity_id for o in right}
+                inner = [
+                    o
+                    for g in groups[gi + 1 : gj]
+                    for o in g
+                    if not (o.ref and o.entity_id in ends)  # "FTX and its sister ..."
+                ]
                 across = any(o.type in _PARTY and not _POSSESSIVE.match(text, o.end) for o in inner)
                 first_gap = text[b_start : b_start + 2]
                 if first_gap.startswith(":") and left[0].start in labels:
                     continue  # a speaker label is not the subject of what follows
-                if first_gap.startswith(",") and self.prep_head.search(
-                    text[max(s_start, left[0].start - 20) : left[0].start].lower()
-                ):
-                    continue  # the left group closes a clause ("owned by X, had lent ...")
+                closes = (
+                    first_gap.startswith(",")
+                    and self.prep_head.search(
+                        text[max(s_start, left[0].start - 20) : left[0].start].lower()
+                    )
+                    is not None
+                    and _RELATIVE.match(text, b_start) is None
+                )  # the left group closes a clause ("owned by X, had lent ..."): only roles
                 tail_possessive = _POSSESSIVE.match(text, right[-1].end) is not None
                 pieces, pos = [], b_start
                 for o in inner:
@@ -220,7 +311,9 @@ class RelationExtractor:
                     after=after,
                     tail_possessive=tail_possessive,
                 )
-                if not rels and not across and _QUOTE_VERB.search(between):
+                if closes:
+                    rels = [(r, c) for r, c in rels if r["type"] in ("LEADS", "WORKS_FOR")]
+                if not rels and not across and not closes and _QUOTE_VERB.search(between):
                     q = _QUOTE_BODY.search(text[right[-1].end : s_end].lower())
                     if q:
                         rels = self._match(
@@ -299,6 +392,8 @@ class RelationExtractor:
                         continue
                     matched_any = True
                     head, tail = (t_occ, h_occ) if cue.get("reverse") else (h_occ, t_occ)
+                    if cue["type"] in self.stand_in_types:
+                        head = self._described(head)
                     fitted = self._fit(cue, head, tail, records)
                     if fitted is None:
                         continue
@@ -329,7 +424,9 @@ class RelationExtractor:
         tail: Occurrence,
         records: dict[str, EntityRecord],
     ) -> tuple[str, str] | None:
-        kinds_h, kinds_t = self.cues.schema[cue["type"]]
+        allowed_h, allowed_t = self.schema[cue["type"]]
+        trusted_h, trusted_t = self.cues.type_kinds[cue["type"]]
+        kinds_h, kinds_t = allowed_h & trusted_h, allowed_t & trusted_t
         h_type, t_type = head.type, tail.type
         h_id, t_id = head.entity_id, tail.entity_id
         head_kinds = cue.get("head_kinds")
@@ -423,6 +520,14 @@ class RelationExtractor:
         for sp in transcript.speakers:
             person = next((o for o in names if o.start <= sp.start < o.end), None)
             firm = next((o for o in names if o.start <= sp.firm_start < o.end), None)
+            if person is not None and (firm is None or _kind(firm.type) != "org"):
+                # "(role, Firm, City)": the firm is the last organisation before the end
+                inside = [
+                    o
+                    for o in names
+                    if person.end <= o.start < sp.firm_end and _kind(o.type) == "org"
+                ]
+                firm = inside[-1] if inside else firm
             if person is None or firm is None or person.entity_id == firm.entity_id:
                 continue
             role = sp.role.lower()

@@ -10,7 +10,7 @@ import numpy
 from spacy import util
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from extract._data import load_cues, load_gazetteer
 from extract.components.gazetteer import SPANS_KEY as GAZETTEER_KEY
@@ -44,9 +44,7 @@ def token_texts(doc: Doc) -> list[str]:
 
 
 def _is_name_text(text: str) -> bool:
-    return (
-        bool(text) and text[0].isupper() and "\n" not in text and any(c.isalpha() for c in text)
-    )
+    return bool(text) and text[0].isupper() and "\n" not in text and any(c.isalpha() for c in text)
 
 
 class Sentences:
@@ -216,8 +214,20 @@ class EntityRules:
         return []
 
 
-_PERSON_AFTER = (", the", ", a ", ", its", ", who", "said", ", former", ", chief", ", ceo",
-                 ", founder", ", co-founder", "told", "wrote")
+_PERSON_AFTER = (
+    ", the",
+    ", a ",
+    ", its",
+    ", who",
+    "said",
+    ", former",
+    ", chief",
+    ", ceo",
+    ", founder",
+    ", co-founder",
+    "told",
+    "wrote",
+)
 
 
 @Language.factory("fallout_entity_rules", assigns=["doc.spans"])
@@ -355,8 +365,8 @@ def _clean_ner(span: Span, stop: frozenset[str]) -> Span | None:
     if "\n" in text or not text[0].isupper() or len(text) < 2:
         if not (text[:1].isdigit() and any(c.isupper() for c in text)):
             return None
-    if end - start == 1 and first.is_sent_start and first.is_title and not first.is_upper:
-        return None
+    if end - start == 1 and first.is_title and not first.is_upper and _opens_clause(first):
+        return None  # "Customer balances ...", "- Customer ...", a common word
     if (
         any(t.is_digit for t in doc[start:end])
         and end - start == 1
@@ -365,6 +375,19 @@ def _clean_ner(span: Span, stop: frozenset[str]) -> Span | None:
     ):
         return None
     return Span(doc, start, end, label=span.label_)
+
+
+def _opens_clause(token: Token) -> bool:
+    """Whether a word is capitalised for its position: first of a sentence or a line."""
+    if token.is_sent_start:
+        return True
+    doc = token.doc
+    k = token.i - 1
+    while k >= 0 and doc[k].is_punct and doc[k].text not in (",", ";"):
+        if doc[k].is_sent_start or "\n" in doc[k].whitespace_:
+            return True
+        k -= 1
+    return k < 0 or doc[k].is_space or "\n" in doc[k].whitespace_
 
 
 @Language.factory("fallout_entities", assigns=["doc.ents"], default_config={"ner": "ner"})

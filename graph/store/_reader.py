@@ -113,8 +113,11 @@ class CypherReader:
     ) -> Subgraph:
         """Entities and relations on walks of at most ``depth`` hops from ``id``.
 
-        Either direction counts as a hop. Relations are kept in order of their head,
-        type and tail until ``limit`` entities are reached.
+        Either direction counts as a hop. The walk goes hop by hop, and each hop
+        follows at most ``limit`` relations in each direction, so a hub with tens of
+        thousands of relations costs no more than ``limit`` of them. Relations are
+        then kept in order of their head, type and tail until ``limit`` entities
+        are reached.
         """
         if depth not in (1, 2, 3):
             raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
@@ -122,7 +125,20 @@ class CypherReader:
         centre = self.entity(id)
         if centre is None:
             return Subgraph()
-        found = sorted(self._walk(id, depth, kinds), key=lambda r: (r.head, r.type, r.tail, r.id))
+        cap = max(int(limit), 1)
+        walked: dict[str, RelationRecord] = {}
+        reached = {id}
+        frontier = [id]
+        for _ in range(depth):
+            if not frontier:
+                break
+            step: set[str] = set()
+            for rel in self._hop(frontier, kinds, cap):
+                walked[rel.id] = rel
+                step |= {rel.head, rel.tail}
+            frontier = sorted(step - reached)[:cap]
+            reached |= step
+        found = sorted(walked.values(), key=lambda r: (r.head, r.type, r.tail, r.id))
         seen = {id}
         relations = []
         for rel in found:
@@ -135,8 +151,13 @@ class CypherReader:
         entities = sorted((entity_record(r) for r in rows), key=lambda e: e.id)
         return Subgraph(entities=tuple(entities), relations=tuple(relations))
 
-    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
-        raise NotImplementedError
+    def _hop(self, ids: list[str], kinds: tuple[str, ...] | None, cap: int) -> list[RelationRecord]:
+        """Relations leaving or entering ``ids``: at most ``cap`` in each direction."""
+        out = []
+        for outgoing in (True, False):
+            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing)
+            out += [relation_record(r) for r in self._read(query, {"ids": ids, "limit": cap})]
+        return out
 
     def relations(
         self,

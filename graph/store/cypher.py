@@ -20,7 +20,7 @@ __all__ = [
     "documents_query",
     "entities_by_id_query",
     "entity_query",
-    "ladybug_neighbourhood",
+    "hop_query",
     "ladybug_update_entities",
     "neo4j_create_relations",
     "neo4j_delete_stale",
@@ -28,7 +28,6 @@ __all__ = [
     "neo4j_merge_documents",
     "neo4j_merge_entities",
     "neo4j_merge_relations",
-    "neo4j_neighbourhood",
     "relation_return",
     "relations_query",
     "search_query",
@@ -179,26 +178,21 @@ def _var_length(types: tuple[str, ...] | None, depth: int) -> str:
     return f"[{kinds}*1..{depth}]"
 
 
-def ladybug_neighbourhood(types: tuple[str, ...] | None, depth: int) -> tuple[str, str]:
-    """Distinct nodes and distinct relationships on walks of at most ``depth`` hops from ``$id``.
+def hop_query(
+    type_fn: str, types: tuple[str, ...] | None, *, outgoing: bool, single: bool = False
+) -> str:
+    """At most ``$limit`` relations leaving (or entering) the entities ``$ids``; one hop.
 
-    LadybugDB returns relationships as dicts whose ``_SRC``/``_DST`` are internal node
-    ids, resolved through the ``_ID`` of the nodes of the first query.
+    With ``single`` the statement takes one ``$id`` instead: LadybugDB looks an id up
+    through its index only when it is a parameter, not an ``UNWIND`` variable.
     """
-    walk = f"MATCH p = (a:Entity {{id: $id}})-{_var_length(types, depth)}-(:Entity)"
+    key = "$id" if single else "x"
+    start = f"(h:Entity {{id: {key}}})" if outgoing else "(h:Entity)"
+    end = "(t:Entity)" if outgoing else f"(t:Entity {{id: {key}}})"
+    unwind = "" if single else "UNWIND $ids AS x "
     return (
-        f"{walk} UNWIND nodes(p) AS n RETURN DISTINCT n",
-        f"{walk} UNWIND rels(p) AS r RETURN DISTINCT r",
-    )
-
-
-def neo4j_neighbourhood(types: tuple[str, ...] | None, depth: int) -> str:
-    """Distinct relationships on walks of at most ``depth`` hops from ``$id`` (Neo4j)."""
-    props = ", ".join(f"r.`{f}` AS `{f}`" for f in RELATION_FIELDS)
-    return (
-        f"MATCH p = (a:Entity {{id: $id}})-{_var_length(types, depth)}-(:Entity) "
-        "UNWIND relationships(p) AS r WITH DISTINCT r "
-        f"RETURN startNode(r).id AS head, type(r) AS type, endNode(r).id AS tail, {props}"
+        f"{unwind}MATCH {start}-{_rel_pattern(types)}->{end} "
+        f"RETURN {relation_return(type_fn)} LIMIT $limit"
     )
 
 

@@ -159,24 +159,18 @@ class EmbeddedStore(CypherReader):
         result.close()
         return rows
 
-    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
-        nodes_q, rels_q = cypher.ladybug_neighbourhood(kinds, depth)
-        ids: dict[tuple[int, int], str] = {}
-        for row in self._read(nodes_q, {"id": id}):
-            node = row["n"]
-            ids[(node["_ID"]["table"], node["_ID"]["offset"])] = node["id"]
-        out = []
-        for row in self._read(rels_q, {"id": id}):
-            rel = row["r"]
-            head = ids.get((rel["_SRC"]["table"], rel["_SRC"]["offset"]))
-            tail = ids.get((rel["_DST"]["table"], rel["_DST"]["offset"]))
-            if head is None or tail is None:
-                continue
-            lower = {k.lower(): v for k, v in rel.items()}  # ``to`` is stored as ``TO``
-            props = {f: lower.get(f) for f in cypher.RELATION_FIELDS}
-            out.append(
-                relation_record({**props, "head": head, "tail": tail, "type": rel["_LABEL"]})
-            )
+    def _hop(self, ids: list[str], kinds: tuple[str, ...] | None, cap: int) -> list[RelationRecord]:
+        """One statement per entity (an index lookup each), up to ``cap`` per direction."""
+        out: list[RelationRecord] = []
+        for outgoing in (True, False):
+            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, single=True)
+            left = cap
+            for id in ids:
+                if left <= 0:
+                    break
+                rows = self._read(query, {"id": id, "limit": left})
+                left -= len(rows)
+                out += [relation_record(r) for r in rows]
         return out
 
     def _rollback(self) -> None:
@@ -300,8 +294,9 @@ class EmbeddedStore(CypherReader):
                 if isinstance(result, list):
                     raise QueryRefused("query refused: run one statement at a time")
                 columns = tuple(result.get_column_names())
-                rows = tuple(dict(zip(columns, values, strict=True)) for values in result.get_all())
+                raw = [dict(zip(columns, values, strict=True)) for values in result.get_all()]
                 result.close()
+                rows = tuple(self._plain_rows(raw))
             finally:
                 if not write:
                     self._rollback()
@@ -314,6 +309,66 @@ class EmbeddedStore(CypherReader):
             if timeout is not None:
                 self._conn.set_query_timeout(0)
         return QueryResult(columns=columns, rows=rows)
+
+    def _plain_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Shape rows as Neo4j results are shaped.
+
+        Relationships gain ``_type``, ``_start`` and ``_end`` (entity ids); paths become
+        ``{"nodes": [...], "relationships": [...]}``.
+        """
+        known: dict[tuple[int, int], str] = {}
+        wanted: set[tuple[int, int]] = set()
+        for row in rows:
+            for item in _dicts(row):
+                if "_SRC" in item:
+                    wanted |= {_key(item["_SRC"]), _key(item["_DST"])}
+                elif "_ID" in item and item.get("_LABEL") == "Entity" and "id" in item:
+                    known[_key(item["_ID"])] = item["id"]
+        missing = wanted - known.keys()
+        for table in sorted({t for t, _ in missing}):
+            offsets = sorted(o for t, o in missing if t == table)
+            found = self._read(
+                "UNWIND $o AS x MATCH (e:Entity) WHERE id(e) = internal_id($t, x) "
+                "RETURN x AS o, e.id AS id",
+                {"o": offsets, "t": table},
+            )
+            known.update({(table, r["o"]): r["id"] for r in found})
+        return [{k: _plain(v, known) for k, v in row.items()} for row in rows]
+
+
+def _key(internal: Mapping[str, int]) -> tuple[int, int]:
+    return (internal["table"], internal["offset"])
+
+
+def _dicts(value: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from _dicts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _dicts(inner)
+
+
+def _plain(value: Any, ids: Mapping[tuple[int, int], str]) -> Any:
+    """Return a LadybugDB value with relationships and paths shaped as on Neo4j."""
+    if isinstance(value, list):
+        return [_plain(v, ids) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "_NODES" in value and "_RELS" in value:
+        return {
+            "nodes": [_plain(n, ids) for n in value["_NODES"]],
+            "relationships": [_plain(r, ids) for r in value["_RELS"]],
+        }
+    out = {k: _plain(v, ids) for k, v in value.items()}
+    if "_SRC" in value and "_DST" in value:
+        out["_type"] = value.get("_LABEL")
+        out["_start"] = ids.get(_key(value["_SRC"]))
+        out["_end"] = ids.get(_key(value["_DST"]))
+        if "TO" in out:  # declared ``TO`` for COPY; read back under its own name
+            out["to"] = out.pop("TO")
+    return out
 
 
 def _line(err: BaseException) -> str:

@@ -15,29 +15,66 @@ from graph.errors import QueryRefused, StoreUnavailable
 from graph.load import Batch, batches
 from graph.store import cypher
 from graph.store._guard import check_read_only
-from graph.store._reader import CypherReader, relation_record
-from graph.store.base import LoadSummary, QueryResult, RelationRecord
+from graph.store._reader import CypherReader
+from graph.store.base import LoadSummary, QueryResult
 
 __all__ = ["Neo4jStore"]
 
 
-def _plain(value: Any) -> Any:
-    """Turn driver values (nodes, relationships, paths) into JSON-ready Python values."""
+def _plain(value: Any, ids: Mapping[str, Any] | None = None) -> Any:
+    """Turn driver values (nodes, relationships, paths) into JSON-ready Python values.
+
+    A relationship carries ``_type`` and its endpoints' entity ids as ``_start`` and
+    ``_end`` (looked up in ``ids``, element id -> ``id`` property, when the driver did
+    not hydrate the end nodes); a path becomes ``{"nodes": [...], "relationships": [...]}``.
+    """
     from neo4j.graph import Node, Path, Relationship
 
+    ids = ids or {}
     if isinstance(value, Node):
-        return {"_labels": sorted(value.labels), **{k: _plain(v) for k, v in value.items()}}
+        return {"_labels": sorted(value.labels), **{k: _plain(v, ids) for k, v in value.items()}}
     if isinstance(value, Relationship):
-        return {"_type": value.type, **{k: _plain(v) for k, v in value.items()}}
+        return {
+            "_type": value.type,
+            "_start": _end_id(value.start_node, ids),
+            "_end": _end_id(value.end_node, ids),
+            **{k: _plain(v, ids) for k, v in value.items()},
+        }
     if isinstance(value, Path):
-        return {"nodes": [_plain(n) for n in value.nodes]}
+        return {
+            "nodes": [_plain(n, ids) for n in value.nodes],
+            "relationships": [_plain(r, ids) for r in value.relationships],
+        }
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, ids) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, ids) for k, v in value.items()}
     if hasattr(value, "iso_format"):
         return value.iso_format()
     return value
+
+
+def _end_id(node: Any, ids: Mapping[str, Any]) -> Any:
+    if node is None:
+        return None
+    own = node.get("id")
+    return own if own is not None else ids.get(node.element_id)
+
+
+def _unhydrated_ends(value: Any) -> set[str]:
+    """Element ids of relationship end nodes whose properties the result did not carry."""
+    from neo4j.graph import Path, Relationship
+
+    if isinstance(value, Relationship):
+        ends = (value.start_node, value.end_node)
+        return {n.element_id for n in ends if n is not None and n.get("id") is None}
+    if isinstance(value, Path):
+        return set().union(*(_unhydrated_ends(r) for r in value.relationships))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_unhydrated_ends(v) for v in value))
+    if isinstance(value, dict):
+        return set().union(*(_unhydrated_ends(v) for v in value.values()))
+    return set()
 
 
 class Neo4jStore(CypherReader):
@@ -114,10 +151,6 @@ class Neo4jStore(CypherReader):
             routing_=neo4j.RoutingControl.READ,
         )
         return [dict(r) for r in records]
-
-    def _walk(self, id: str, depth: int, kinds: tuple[str, ...] | None) -> list[RelationRecord]:
-        rows = self._read(cypher.neo4j_neighbourhood(kinds, depth), {"id": id})
-        return [relation_record(r) for r in rows]
 
     # --- writes -------------------------------------------------------------------------
 
@@ -218,7 +251,17 @@ class Neo4jStore(CypherReader):
                 def work(tx: Any) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
                     result = tx.run(query, args)
                     keys = tuple(result.keys())
-                    rows = tuple({k: _plain(v) for k, v in r.items()} for r in result)
+                    records = [dict(r.items()) for r in result]
+                    missing = _unhydrated_ends(records)
+                    ids: dict[str, Any] = {}
+                    if missing:
+                        found = tx.run(
+                            "UNWIND $ids AS x MATCH (n) WHERE elementId(n) = x "
+                            "RETURN x AS key, n.id AS id",
+                            ids=sorted(missing),
+                        )
+                        ids = {r["key"]: r["id"] for r in found}
+                    rows = tuple({k: _plain(v, ids) for k, v in r.items()} for r in records)
                     return keys, rows
 
                 unit = neo4j.unit_of_work(timeout=timeout)(work)

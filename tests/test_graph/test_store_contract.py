@@ -255,3 +255,30 @@ def test_bad_query_is_refused_with_one_line(store: GraphStore) -> None:
     with pytest.raises(QueryRefused) as err:
         store.cypher("MATCH (n RETURN n")
     assert "\n" not in str(err.value)
+
+
+def test_query_relationships_carry_endpoint_ids_and_paths_their_edges(store: GraphStore) -> None:
+    store.load([DOC1])
+    rows = store.cypher("MATCH (:Entity)-[r]->(:Entity) RETURN r ORDER BY r.`start`").rows
+    ends = [(r["r"]["_start"], r["r"]["_type"], r["r"]["_end"]) for r in rows]
+    assert ends == [
+        ("ftx", "LENT_TO", "alameda"),
+        ("ftx", "ISSUED", "ftt"),
+        ("alameda", "PLEDGED_COLLATERAL", "ftt"),
+    ]
+    assert rows[2]["r"]["to"] == "ftx"
+    (path,) = store.cypher(
+        "MATCH p = (:Entity {id: 'ftx'})-[:ISSUED]->(:Entity) RETURN p AS p"
+    ).rows
+    assert [n["id"] for n in path["p"]["nodes"]] == ["ftx", "ftt"]
+    (edge,) = path["p"]["relationships"]
+    assert (edge["_start"], edge["_type"], edge["_end"]) == ("ftx", "ISSUED", "ftt")
+
+
+def test_query_result_draws_as_a_subgraph_with_edges(store: GraphStore) -> None:
+    from pages._graphview import result_subgraph
+
+    store.load([DOC1])
+    result = store.cypher("MATCH (:Entity {id: 'ftx'})-[r:LENT_TO]->(:Entity) RETURN r")
+    sub = result_subgraph(result)
+    assert [(r.head, r.type, r.tail) for r in sub.relations] == [("ftx", "LENT_TO", "alameda")]
