@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from extract.model import Facts
 from graph.errors import QueryRefused, StoreError, StoreUnavailable
-from graph.load import Batch, EntityRow, batches, merge_entity
+from graph.load import REL_COLUMNS, ColumnBatch, EntityRow, column_batches, merge_entity
 from graph.store import cypher
 from graph.store._guard import check_read_only, rewrite_type
 from graph.store._reader import CypherReader, relation_record
@@ -194,7 +193,7 @@ class EmbeddedStore(CypherReader):
         change; entities are merged by id (aliases are a union).
         """
         docs = ents = rels = 0
-        for batch in batches(facts, batch_size=batch_size):
+        for batch in column_batches(facts, batch_size=batch_size):
             done = self._write_batch(batch)
             docs += done.documents
             ents += done.entities
@@ -205,7 +204,7 @@ class EmbeddedStore(CypherReader):
                 on_batch(done)
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
-    def _write_batch(self, batch: Batch) -> LoadSummary:
+    def _write_batch(self, batch: ColumnBatch) -> LoadSummary:
         pa = _arrow_tables()
         self._execute("BEGIN TRANSACTION")
         try:
@@ -234,17 +233,17 @@ class EmbeddedStore(CypherReader):
                 table = pa.Table.from_pylist(new_docs, schema=_DOC_SCHEMA(pa))
                 self._execute("COPY Document FROM $t", {"t": table})
             created = self._write_entities(batch, pa)
+            relations = 0
             for rel_type, rows in sorted(batch.relations_by_type().items()):
+                relations += len(rows)
                 self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(pa, rows)})
             self._execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
-        return LoadSummary(
-            documents=len(batch.documents), entities=created, relations=len(batch.relations)
-        )
+        return LoadSummary(documents=len(batch.documents), entities=created, relations=relations)
 
-    def _write_entities(self, batch: Batch, pa: Any) -> int:
+    def _write_entities(self, batch: ColumnBatch, pa: Any) -> int:
         ids = sorted(batch.entities)
         stored = {
             r["id"]: EntityRow(**{f: r[f] for f in cypher.ENTITY_FIELDS})
@@ -402,8 +401,12 @@ def _DOC_SCHEMA(pa: Any) -> Any:  # noqa: N802
     )
 
 
-def _rel_table(pa: Any, rows: list[dict[str, Any]]) -> Any:
-    """Columns in rel-table order: source key, target key, then the properties."""
+def _rel_table(pa: Any, rows: list[tuple[Any, ...]]) -> Any:
+    """Columns in rel-table order: source key, target key, then the properties.
+
+    ``rows`` are tuples in ``REL_COLUMNS`` order; they are transposed once, with no
+    dict per row.
+    """
     types = {
         "confidence": pa.float64(),
         "amount": pa.float64(),
@@ -413,11 +416,11 @@ def _rel_table(pa: Any, rows: list[dict[str, Any]]) -> Any:
         "start": pa.int64(),
         "end": pa.int64(),
     }
+    cols = dict(zip(REL_COLUMNS, zip(*rows, strict=True), strict=True))
     columns = {
-        "from_key": pa.array(list(map(itemgetter("head"), rows)), pa.string()),
-        "to_key": pa.array(list(map(itemgetter("tail"), rows)), pa.string()),
+        "from_key": pa.array(cols["head"], pa.string()),
+        "to_key": pa.array(cols["tail"], pa.string()),
     }
     for f in cypher.RELATION_FIELDS:
-        values = list(map(itemgetter(f), rows))
-        columns[f"p_{f}"] = pa.array(values, types.get(f, pa.string()))
+        columns[f"p_{f}"] = pa.array(cols[f], types.get(f, pa.string()))
     return pa.table(columns)
