@@ -44,6 +44,16 @@ class RankedNode:
     loss_p95: float | None = None
     default_probability: float | None = None
 
+    @property
+    def hit(self) -> bool:
+        """Whether the scenario touches this node (a loss, a default, or a Monte Carlo risk)."""
+        return bool(
+            self.defaulted
+            or self.equity_loss > 0
+            or (self.default_probability or 0.0) > 0
+            or (self.loss_p95 or 0.0) > 0
+        )
+
 
 @dataclass(frozen=True)
 class RoundPoint:
