@@ -11,23 +11,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extract._data import Gazetteer, kebab, load_cues, load_gazetteer, normalise
+from extract.model import ORGANISATION_TYPES
 from extract.transcript import handle_to_name
 
 __all__ = ["EntityRecord", "Occurrence", "Resolver", "make_resolver", "resolve_doc"]
 
-_ORGANISATIONS = frozenset(
-    {
-        "Exchange",
-        "Lender",
-        "TradingFirm",
-        "InvestmentFirm",
-        "Bank",
-        "Company",
-        "MediaOutlet",
-        "Regulator",
-        "Protocol",
-    }
-)
+_ORGANISATIONS = frozenset(kind.value for kind in ORGANISATION_TYPES)
 
 
 @dataclass

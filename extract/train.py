@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extract.errors import GoldFormatError
+from extract.model import EntityType
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -95,21 +96,7 @@ def train(
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
     examples = training_examples(nlp, corpus or TRAIN_DIR)
     ner = nlp.get_pipe("ner")
-    for label in (
-        "Exchange",
-        "Lender",
-        "TradingFirm",
-        "InvestmentFirm",
-        "Bank",
-        "Company",
-        "MediaOutlet",
-        "Regulator",
-        "Protocol",
-        "Person",
-        "Token",
-        "Stablecoin",
-        "Place",
-    ):
+    for label in (kind.value for kind in EntityType):
         ner.add_label(label)  # type: ignore[attr-defined]
     others = [name for name in nlp.pipe_names if name != "ner"]
     started = time.perf_counter()

@@ -14,7 +14,7 @@ from spacy.tokens import Doc
 from extract._data import Cues, load_cues
 from extract._schema import RelationSchema, load_relation_schema
 from extract.components.attributes import Quantity
-from extract.model import DropReason
+from extract.model import ORGANISATION_TYPES, DropReason, EntityType
 from extract.resolve import EntityRecord, Occurrence
 
 __all__ = ["RelationExtractor", "make_relations"]
@@ -38,20 +38,7 @@ _MONEY_TYPES = frozenset(
         "OWNS",
     }
 )
-_PARTY = frozenset(
-    {
-        "Exchange",
-        "Lender",
-        "TradingFirm",
-        "InvestmentFirm",
-        "Bank",
-        "Company",
-        "MediaOutlet",
-        "Regulator",
-        "Protocol",
-        "Person",
-    }
-)
+_PARTY = frozenset(kind.value for kind in ORGANISATION_TYPES) | {EntityType.PERSON.value}
 _ASSET = frozenset({"Token", "Stablecoin"})
 
 
