@@ -42,7 +42,7 @@ def parse_assignments(values: list[str], option: str, *, numeric: bool) -> dict[
     """Parse ``KEY=VALUE`` items, naming the option and the item on error."""
     out: dict[str, Any] = {}
     for item in values:
-        key, sep, value = item.partition("=")
+        key, sep, value = item.rpartition("=")
         key = key.strip()
         if not sep or not key or not value.strip():
             raise ContagionInputError(f"{option} '{item}': expected KEY=VALUE")

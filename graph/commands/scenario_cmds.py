@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from graph.commands.contagion_cmds import parse_assignments
 from graph.errors import ContagionInputError
 
 __all__ = ["register"]
@@ -21,37 +22,6 @@ _STORE_HELP = (
     "Embedded store directory or neo4j:// / bolt:// URI (default: FALLOUT_STORE, else the "
     "embedded store in the user data directory)."
 )
-
-
-def _value(text: str) -> Any:
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
-def _pairs(items: list[str] | None, option: str, *, numeric: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.rpartition("=")
-        key = key.strip()
-        if not sep or not key or not value.strip():
-            raise ContagionInputError(f"{option} '{item}': expected KEY=VALUE")
-        if numeric:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                raise ContagionInputError(
-                    f"{option} '{item}': '{value}' is not a number"
-                ) from None
-        else:
-            out[key.replace("-", "_")] = _value(value)
-    return out
 
 
 def _store_url(store: str | None) -> str:
@@ -81,9 +51,9 @@ def _run(
     from graph.scenario import Scenario, resolve_entity, run_scenario
     from graph.store import open_store  # type: ignore[attr-defined,unused-ignore]
 
-    prices = _pairs(price, "--price", numeric=True)
-    shocks = _pairs(shock, "--shock", numeric=True)
-    params = _pairs(param, "--param", numeric=False)
+    prices = parse_assignments(price or [], "--price", numeric=True)
+    shocks = parse_assignments(shock or [], "--shock", numeric=True)
+    params = parse_assignments(param or [], "--param", numeric=False)
     rows = read_assumptions(assumptions) if assumptions else None
     with open_store(_store_url(store)) as st:
         dump = st.dump()
