@@ -51,10 +51,19 @@ NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://
 
 
 def default_store_url(env: Mapping[str, str] | None = None) -> str:
-    """``FALLOUT_STORE``, or ``store`` in the user data directory of ``fallout``."""
+    """Return ``FALLOUT_STORE``, else ``NEO4J_URI``, else ``store`` in the user data directory.
+
+    Examples
+    --------
+    >>> default_store_url({"NEO4J_URI": "bolt://db:7687"})
+    'bolt://db:7687'
+    >>> default_store_url({"FALLOUT_STORE": "/data/g", "NEO4J_URI": "bolt://db:7687"})
+    '/data/g'
+    """
     env = os.environ if env is None else env
-    if env.get("FALLOUT_STORE"):
-        return env["FALLOUT_STORE"]
+    for key in ("FALLOUT_STORE", "NEO4J_URI"):
+        if env.get(key, "").strip():
+            return env[key].strip()
     from platformdirs import user_data_dir
 
     return str(Path(user_data_dir("fallout")) / "store")
