@@ -225,76 +225,127 @@ def batches(
 
 
 REL_COLUMNS = (
-    "head", "tail", "confidence", "amount", "currency", "asset", "quantity", "date",
-    "status", "to", "negated", "hedged", "speaker", "id", "document_id", "evidence",
+    "head", "tail", "id", "document_id", "confidence", "amount", "currency", "asset",
+    "quantity", "date", "status", "to", "negated", "hedged", "speaker", "evidence",
     "start", "end",
 )  # fmt: skip
-"""Order of the values in a :class:`ColumnBatch` relation row."""
+"""Columns of a :meth:`ColumnBatch.relation_tables` table, in order."""
 
-_REL_GET = itemgetter(*REL_COLUMNS[:13])
+_FLOAT = ("confidence", "amount", "quantity")
+_BOOL = ("negated", "hedged")
+_INT = ("start", "end")
 _ENT_GET = itemgetter("id", "name", "type", "aliases", *_ATTRS)
+
+
+def _arrow_type(pa: Any, column: str) -> Any:
+    if column in _FLOAT:
+        return pa.float64()
+    if column in _BOOL:
+        return pa.bool_()
+    if column in _INT:
+        return pa.int64()
+    return pa.string()
 
 
 @dataclass
 class ColumnBatch:
-    """Rows for whole documents with relations kept as tuples per relation type.
+    """Whole documents, turned into Arrow tables (one per relation type) when written.
 
-    The same rows as :class:`Batch`, shaped for column-wise bulk writes: each relation
-    is one tuple in :data:`REL_COLUMNS` order, with no dict per row.
+    The same rows as :class:`Batch`, shaped for column-wise bulk writes: Arrow reads
+    the relations' fields straight from the validated facts, so no Python object is
+    made per relation except its id.
     """
 
     documents: list[dict[str, Any]] = field(default_factory=list)
     entities: dict[str, EntityRow] = field(default_factory=dict)
-    per_document: dict[str, dict[str, list[tuple[Any, ...]]]] = field(default_factory=dict)
+    facts: dict[str, Facts] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        """Number of relations in the batch."""
-        return sum(len(rows) for d in self.per_document.values() for rows in d.values())
+        """Number of relations in the batch (before statements are counted)."""
+        return sum(len(f.relations) for f in self.facts.values())
 
-    def relations_by_type(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Relation tuples grouped by relation type, documents in loading order."""
-        grouped: dict[str, list[tuple[Any, ...]]] = {}
-        for by_type in self.per_document.values():
-            for kind, rows in by_type.items():
-                grouped.setdefault(kind, []).extend(rows)
-        return grouped
+    def relation_tables(self) -> dict[str, Any]:
+        """One ``pyarrow.Table`` per relation type, columns in :data:`REL_COLUMNS` order.
+
+        A relation stated by several evidence sentences is one row per sentence, and a
+        row repeated within a document (same id) is kept once, as :func:`batches` does.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rels: list[dict[str, Any]] = []  # the relations' fields, one dict each
+        evidence: list[dict[str, Any] | None] = []  # one per statement
+        take: list[int] = []  # statement -> relation
+        doc_col: list[str] = []
+        for doc, facts in self.facts.items():
+            fields = [r.__dict__ for r in facts.relations]
+            evs = [f["evidence"] for f in fields]
+            if all(len(e) == 1 for e in evs):  # the usual case: one sentence per relation
+                take += range(len(rels), len(rels) + len(fields))
+                evidence += [e[0].__dict__ for e in evs]
+                doc_col += [doc] * len(fields)
+            else:
+                for n, statements in enumerate(evs, start=len(rels)):
+                    for ev in statements or (None,):
+                        take.append(n)
+                        evidence.append(None if ev is None else ev.__dict__)
+                        doc_col.append(doc)
+            rels += fields
+        if not take:
+            return {}
+        own = [c for c in REL_COLUMNS if c not in ("id", "document_id", "evidence", "start", "end")]
+        struct = pa.struct([(c, _arrow_type(pa, c)) for c in (*own, "type")])
+        table = pa.Table.from_struct_array(pa.array(rels, type=struct))
+        if len(take) != len(rels) or take[-1] != len(rels) - 1:
+            table = table.take(pa.array(take, pa.int64()))
+        ev_type = pa.struct([("text", pa.string()), ("start", pa.int64()), ("end", pa.int64())])
+        ev = pa.Table.from_struct_array(pa.array(evidence, type=ev_type))
+        documents = pa.array(doc_col, pa.string())
+        keys = pc.binary_join_element_wise(
+            documents,
+            table["type"],
+            table["head"],
+            table["tail"],
+            pc.fill_null(pc.cast(ev["start"], pa.string()), ""),
+            "\x1f",
+        )
+        sha = hashlib.sha256
+        ids = ["r-" + sha(k.encode()).hexdigest()[:24] for k in keys.to_pylist()]
+        columns = {c: table[c] for c in own}
+        columns["id"] = pa.array(ids, pa.string())
+        columns["document_id"] = documents
+        columns["evidence"] = pc.fill_null(ev["text"], "")
+        columns["start"] = ev["start"]
+        columns["end"] = ev["end"]
+        columns["type"] = table["type"]
+        whole = pa.table({c: columns[c] for c in (*REL_COLUMNS, "type")})
+        if len(set(ids)) != len(ids):  # a statement repeated within a document
+            first: dict[str, int] = {}
+            for i, rid in enumerate(ids):
+                first.setdefault(rid, i)
+            whole = whole.take(pa.array(sorted(first.values()), pa.int64()))
+        kinds = whole["type"]
+        whole = whole.drop_columns(["type"])
+        return {
+            str(kind): whole.filter(pc.equal(kinds, kind))
+            for kind in sorted(pc.unique(kinds).to_pylist())
+        }
 
 
-def _relation_tuples(facts: Facts) -> dict[str, list[tuple[Any, ...]]]:
-    """Relation rows of one document as tuples, the same rows :func:`batches` builds."""
-    doc = facts.document.id
+def _check_endpoints(facts: Facts) -> None:
+    """Raise if a relation points at an entity the document does not list."""
     known = {e.id for e in facts.entities}
-    seen: set[str] = set()
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    sha = hashlib.sha256
+    ends = {r.head for r in facts.relations} | {r.tail for r in facts.relations}
+    if ends <= known:
+        return
     for n, rel in enumerate(facts.relations):
-        values = _REL_GET(rel.__dict__)
-        head, tail = values[0], values[1]
-        if head not in known or tail not in known:
-            end = head if head not in known else tail
-            raise SchemaViolation(
-                f"document {doc!r}: relation {n} ({rel.type.value}) points at entity "
-                f"{end!r}, which is not among the document's entities"
-            )
-        kind = rel.type.value
-        rows = out.get(kind)
-        if rows is None:
-            rows = out[kind] = []
-        prefix = f"{doc}\x1f{kind}\x1f{head}\x1f{tail}\x1f"
-        if not rel.evidence:
-            rid = "r-" + sha(prefix.encode("utf-8")).hexdigest()[:24]
-            if rid not in seen:
-                seen.add(rid)
-                rows.append((*values, rid, doc, "", None, None))
-            continue
-        for ev in rel.evidence:
-            start = ev.start
-            rid = "r-" + sha(f"{prefix}{start}".encode()).hexdigest()[:24]
-            if rid not in seen:
-                seen.add(rid)
-                rows.append((*values, rid, doc, ev.text, start, ev.end))
-    return out
+        for end in (rel.head, rel.tail):
+            if end not in known:
+                raise SchemaViolation(
+                    f"document {facts.document.id!r}: relation {n} ({rel.type.value}) points "
+                    f"at entity {end!r}, which is not among the document's entities"
+                )
 
 
 def _entity_row_fast(entity: Any, document_id: str) -> EntityRow:
@@ -317,7 +368,7 @@ def _entity_row_fast(entity: Any, document_id: str) -> EntityRow:
 def column_batches(
     facts: Iterable[Facts], *, batch_size: int = 5000, ingested_at: str | None = None
 ) -> Iterator[ColumnBatch]:
-    """Like :func:`batches`, yielding :class:`ColumnBatch` (relations as tuples).
+    """Like :func:`batches`, yielding :class:`ColumnBatch` (relations as Arrow tables).
 
     Examples
     --------
@@ -328,8 +379,8 @@ def column_batches(
     ...     "relations": [{"head": "a", "type": "OWNS", "tail": "b", "confidence": 0.9,
     ...                    "evidence": [{"text": "A owns B.", "start": 0, "end": 9}]}]})
     >>> [b] = column_batches([f])
-    >>> row = b.relations_by_type()["OWNS"][0]
-    >>> dict(zip(REL_COLUMNS, row))["id"] == relation_id("d1", "OWNS", "a", "b", 0)
+    >>> row = b.relation_tables()["OWNS"].to_pylist()[0]
+    >>> row["id"] == relation_id("d1", "OWNS", "a", "b", 0)
     True
     """
     if batch_size < 1:
@@ -339,12 +390,12 @@ def column_batches(
     size = 0
     for item in facts:
         doc = item.document
-        rows = _relation_tuples(item)
-        if doc.id in batch.per_document:
+        _check_endpoints(item)
+        if doc.id in batch.facts:
             # the same document again in this batch: drop the earlier copy's rows
-            size -= sum(len(r) for r in batch.per_document.pop(doc.id).values())
+            size -= max(len(batch.facts.pop(doc.id).relations), 1)
             batch.documents = [d for d in batch.documents if d["id"] != doc.id]
-        batch.per_document[doc.id] = rows
+        batch.facts[doc.id] = item
         batch.documents.append(
             {"id": doc.id, "title": doc.title, "source": doc.source, "ingested_at": stamp}
         )
@@ -353,7 +404,7 @@ def column_batches(
             row = _entity_row_fast(entity, doc.id)
             old = entities.get(row.id)
             entities[row.id] = row if old is None else merge_entity(old, row)
-        size += max(sum(len(r) for r in rows.values()), 1)
+        size += max(len(item.relations), 1)
         if size >= batch_size:
             yield batch
             batch, size = ColumnBatch(), 0

@@ -39,7 +39,15 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-def _load_with_progress(store: Any, facts: Iterator[Any], total_docs: int | None) -> Any:
+_BATCH_HELP = (
+    "Relations per batch (whole documents; each batch lands whole or not at all). "
+    "Default: 1,000,000 for the embedded store, 20,000 for Neo4j."
+)
+
+
+def _load_with_progress(
+    store: Any, facts: Iterator[Any], total_docs: int | None, batch_size: int | None = None
+) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -51,7 +59,9 @@ def _load_with_progress(store: Any, facts: Iterator[Any], total_docs: int | None
         transient=True,
     ) as progress:
         task = progress.add_task("load", total=total_docs)
-        summary = store.load(facts, on_batch=lambda s: progress.advance(task, s.documents))
+        summary = store.load(
+            facts, batch_size=batch_size, on_batch=lambda s: progress.advance(task, s.documents)
+        )
     return summary
 
 
@@ -75,6 +85,7 @@ def _report(summary: Any, store: Any) -> None:
 def load(
     facts: list[Path] = typer.Argument(..., help="Facts JSON files (fallout extract --json)."),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=_BATCH_HELP),
 ) -> None:
     """Load facts JSON into the graph store (idempotent: re-loading changes no count)."""
     from graph.load import read_facts
@@ -85,7 +96,7 @@ def load(
             raise FileNotFoundError(f"{path}: no such facts file")
     items = list(read_facts(facts))
     with open_store(store) as graph:
-        summary = _load_with_progress(graph, iter(items), len(items))
+        summary = _load_with_progress(graph, iter(items), len(items), batch_size)
         _report(summary, graph)
 
 

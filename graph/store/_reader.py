@@ -113,11 +113,12 @@ class CypherReader:
     ) -> Subgraph:
         """Entities and relations on walks of at most ``depth`` hops from ``id``.
 
-        Either direction counts as a hop. The walk goes hop by hop, and each hop
-        follows at most ``limit`` relations in each direction, so a hub with tens of
-        thousands of relations costs no more than ``limit`` of them. Relations are
-        then kept in order of their head, type and tail until ``limit`` entities
-        are reached.
+        Either direction counts as a hop. The walk goes hop by hop (breadth first),
+        and each hop follows at most ``limit`` relations in each direction, so a hub
+        with tens of thousands of relations costs no more than ``limit`` of them.
+        Relations are kept nearest first (then by head, type and tail) until
+        ``limit`` entities are reached; once a hop has reached ``limit`` entities the
+        walk stops, since a further hop could add none of its entities.
         """
         if depth not in (1, 2, 3):
             raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
@@ -126,27 +127,32 @@ class CypherReader:
         if centre is None:
             return Subgraph()
         cap = max(int(limit), 1)
-        walked: dict[str, RelationRecord] = {}
+        hops: list[list[RelationRecord]] = []
+        walked: set[str] = set()
         reached = {id}
         frontier = [id]
         for _ in range(depth):
-            if not frontier:
+            if not frontier or len(reached) >= cap:
                 break
             step: set[str] = set()
+            found = []
             for rel in self._hop(frontier, kinds, cap):
-                walked[rel.id] = rel
+                if rel.id not in walked:
+                    walked.add(rel.id)
+                    found.append(rel)
                 step |= {rel.head, rel.tail}
+            hops.append(sorted(found, key=lambda r: (r.head, r.type, r.tail, r.id)))
             frontier = sorted(step - reached)[:cap]
             reached |= step
-        found = sorted(walked.values(), key=lambda r: (r.head, r.type, r.tail, r.id))
         seen = {id}
         relations = []
-        for rel in found:
+        for rel in (r for hop in hops for r in hop):
             new = {rel.head, rel.tail} - seen
             if len(seen) + len(new) > limit:
                 continue
             seen |= new
             relations.append(rel)
+        relations.sort(key=lambda r: (r.head, r.type, r.tail, r.id))
         rows = self._read(cypher.entities_by_id_query(), {"ids": sorted(seen)})
         entities = sorted((entity_record(r) for r in rows), key=lambda e: e.id)
         return Subgraph(entities=tuple(entities), relations=tuple(relations))

@@ -142,12 +142,14 @@ class GraphStore(Protocol):
         self,
         facts: Iterable[Facts],
         *,
-        batch_size: int = 5000,
+        batch_size: int | None = None,
         on_batch: Callable[[LoadSummary], None] | None = None,
     ) -> LoadSummary:
         """Write facts idempotently (MERGE by stable ids); each batch lands whole or not.
 
-        ``on_batch`` is called with each committed batch's summary (progress bars).
+        ``batch_size`` is the number of relations per batch (whole documents each); the
+        default suits the backend (docs/benchmarks.md). ``on_batch`` is called with each
+        committed batch's summary (progress bars).
         """
         ...
 

@@ -6,6 +6,8 @@ relationship-type function, list union) there is one constant per backend.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from extract.model import EntityType, RelationType
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "entities_by_id_query",
     "entity_query",
     "hop_query",
+    "ladybug_offsets_query",
     "ladybug_update_entities",
     "neo4j_create_relations",
     "neo4j_delete_stale",
@@ -179,21 +182,37 @@ def _var_length(types: tuple[str, ...] | None, depth: int) -> str:
 
 
 def hop_query(
-    type_fn: str, types: tuple[str, ...] | None, *, outgoing: bool, single: bool = False
+    type_fn: str,
+    types: tuple[str, ...] | None,
+    *,
+    outgoing: bool,
+    mode: Literal["unwind", "one", "list"] = "unwind",
 ) -> str:
-    """At most ``$limit`` relations leaving (or entering) the entities ``$ids``; one hop.
+    """At most ``$limit`` relations leaving (or entering) some entities; one hop.
 
-    With ``single`` the statement takes one ``$id`` instead: LadybugDB looks an id up
-    through its index only when it is a parameter, not an ``UNWIND`` variable.
+    ``unwind`` takes the ids as ``$ids`` and looks each up (Neo4j). LadybugDB plans
+    an ``UNWIND`` joined to a relationship pattern badly (a second per hop), so it
+    uses ``one`` (a single ``$id``, found through the index) for a few entities and
+    ``list`` for many: a filter on the entities' offsets in their table, ``$offsets``
+    (from :func:`ladybug_offsets_query`), then the adjacency lists; that is three
+    times faster than the same filter on the ``id`` strings.
     """
-    key = "$id" if single else "x"
-    start = f"(h:Entity {{id: {key}}})" if outgoing else "(h:Entity)"
-    end = "(t:Entity)" if outgoing else f"(t:Entity {{id: {key}}})"
-    unwind = "" if single else "UNWIND $ids AS x "
-    return (
-        f"{unwind}MATCH {start}-{_rel_pattern(types)}->{end} "
-        f"RETURN {relation_return(type_fn)} LIMIT $limit"
-    )
+    end = "h" if outgoing else "t"
+    pattern = _rel_pattern(types)
+    if mode == "list":
+        match = f"MATCH (h:Entity)-{pattern}->(t:Entity) WHERE offset(id({end})) IN $offsets"
+    else:
+        key = "$id" if mode == "one" else "x"
+        start = f"(h:Entity {{id: {key}}})" if outgoing else "(h:Entity)"
+        stop = "(t:Entity)" if outgoing else f"(t:Entity {{id: {key}}})"
+        unwind = "UNWIND $ids AS x " if mode == "unwind" else ""
+        match = f"{unwind}MATCH {start}-{pattern}->{stop}"
+    return f"{match} RETURN {relation_return(type_fn)} LIMIT $limit"
+
+
+def ladybug_offsets_query() -> str:
+    """Return the offsets of the entities ``$ids`` in LadybugDB's entity table."""
+    return "UNWIND $ids AS x MATCH (e:Entity {id: x}) RETURN offset(id(e)) AS offset"
 
 
 def relations_query(

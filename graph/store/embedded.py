@@ -13,6 +13,7 @@ down.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -21,18 +22,24 @@ from typing import Any
 
 from extract.model import Facts
 from graph.errors import QueryRefused, StoreError, StoreUnavailable
-from graph.load import REL_COLUMNS, ColumnBatch, EntityRow, column_batches, merge_entity
+from graph.load import ColumnBatch, EntityRow, column_batches, merge_entity
 from graph.store import cypher
 from graph.store._guard import check_read_only, rewrite_type
 from graph.store._reader import CypherReader, relation_record
 from graph.store.base import LoadSummary, QueryResult, RelationRecord
 
-__all__ = ["DATABASE_FILE", "EmbeddedStore"]
+__all__ = ["BATCH_SIZE", "DATABASE_FILE", "EmbeddedStore"]
+
+BATCH_SIZE = 1_000_000
+"""Relations per batch by default: LadybugDB copies one large batch far faster than many
+small ones, since each later batch makes the checkpoint rewrite the relationship pages."""
 
 DATABASE_FILE = "graph.lbug"
 """The database file inside a store directory."""
 
 _LOCK_FILE = ".lock"
+_JOURNAL_FILE = "pending-batch.json"
+_FEW_IDS = 8  # up to this many ids, a hop looks each up through the index
 
 
 def _arrow_tables() -> Any:
@@ -120,6 +127,7 @@ class EmbeddedStore(CypherReader):
             self._conn = ladybug.Connection(self._db)
             for statement in cypher.LADYBUG_DDL:
                 self._conn.execute(statement)
+            self._recover()
         except RuntimeError as err:
             self._release()
             raise StoreUnavailable(f"{self.url}: cannot open the store: {_line(err)}") from err
@@ -164,10 +172,24 @@ class EmbeddedStore(CypherReader):
         return rows
 
     def _hop(self, ids: list[str], kinds: tuple[str, ...] | None, cap: int) -> list[RelationRecord]:
-        """One statement per entity (an index lookup each), up to ``cap`` per direction."""
+        """Relations leaving or entering ``ids``, up to ``cap`` in each direction.
+
+        A few ids are looked up one statement each (an index lookup, under a
+        millisecond); more take one list filter per direction (a scan of the entity
+        ids' offsets, 10 to 30 ms on 200,000 entities).
+        """
         out: list[RelationRecord] = []
+        offsets: list[int] | None = None
         for outgoing in (True, False):
-            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, single=True)
+            if len(ids) > _FEW_IDS:
+                if offsets is None:
+                    found = self._read(cypher.ladybug_offsets_query(), {"ids": ids})
+                    offsets = [r["offset"] for r in found]
+                query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="list")
+                rows = self._read(query, {"offsets": offsets, "limit": cap})
+                out += [relation_record(r) for r in rows]
+                continue
+            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="one")
             left = cap
             for id in ids:
                 if left <= 0:
@@ -189,7 +211,7 @@ class EmbeddedStore(CypherReader):
         self,
         facts: Iterable[Facts],
         *,
-        batch_size: int = 5000,
+        batch_size: int | None = None,
         on_batch: Callable[[LoadSummary], None] | None = None,
     ) -> LoadSummary:
         """Write facts; each batch of whole documents lands in one transaction or not at all.
@@ -203,13 +225,11 @@ class EmbeddedStore(CypherReader):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for batch in column_batches(facts, batch_size=batch_size):
+            for batch in column_batches(facts, batch_size=batch_size or BATCH_SIZE):
                 done = self._write_batch(batch)
                 docs += done.documents
                 ents += done.entities
                 rels += done.relations
-                if self.path is not None:
-                    self._execute("CHECKPOINT")  # the batch is on disk from here on
                 if on_batch is not None:
                     on_batch(done)
         finally:
@@ -218,17 +238,64 @@ class EmbeddedStore(CypherReader):
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     def _write_batch(self, batch: ColumnBatch) -> LoadSummary:
+        """Write one batch: journalled bulk ``COPY`` when it only adds, else one transaction."""
         pa = _arrow_tables()
+        doc_ids = [d["id"] for d in batch.documents]
+        old_docs = {
+            r["id"]
+            for r in self._read(
+                "UNWIND $ids AS x MATCH (d:Document {id: x}) RETURN d.id AS id", {"ids": doc_ids}
+            )
+        }
+        new, changed = self._entity_rows(batch)
+        if old_docs or changed:
+            return self._write_transaction(batch, pa, old_docs, new, changed)
+        return self._write_appending(batch, pa, new)
+
+    def _write_appending(
+        self, batch: ColumnBatch, pa: Any, new: list[dict[str, Any]]
+    ) -> LoadSummary:
+        """Add new documents with one auto-committed ``COPY`` per table.
+
+        A ``COPY`` outside a transaction goes straight to the table's pages: two to
+        three times faster than inside one, whose rows the checkpoint must rewrite
+        (docs/benchmarks.md). The batch stays all-or-nothing through a journal: it
+        names the batch's documents and new entities before the first ``COPY``, and
+        :meth:`_undo_pending` removes them if the batch fails, here or, after a crash,
+        when the store is next opened. The documents are copied last, so a document
+        node means its relationships are in.
+        """
+        journal = {
+            "documents": [d["id"] for d in batch.documents],
+            "entities": [e["id"] for e in new],
+        }
+        self._write_journal(journal)
+        try:
+            if new:
+                table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
+                self._execute("COPY Entity FROM $t", {"t": table})
+            relations = self._copy_relations(batch, pa)
+            table = pa.Table.from_pylist(batch.documents, schema=_DOC_SCHEMA(pa))
+            self._execute("COPY Document FROM $t", {"t": table})
+            if self.path is not None:
+                self._execute("CHECKPOINT")  # the batch is on disk from here on
+        except BaseException:
+            self._undo_pending(journal)
+            raise
+        self._clear_journal()
+        return LoadSummary(documents=len(batch.documents), entities=len(new), relations=relations)
+
+    def _write_transaction(
+        self,
+        batch: ColumnBatch,
+        pa: Any,
+        old_docs: set[str],
+        new: list[dict[str, Any]],
+        changed: list[dict[str, Any]],
+    ) -> LoadSummary:
+        """Write a batch that replaces documents or merges entities, in one transaction."""
         self._execute("BEGIN TRANSACTION")
         try:
-            doc_ids = [d["id"] for d in batch.documents]
-            old_docs = {
-                r["id"]
-                for r in self._read(
-                    "UNWIND $ids AS x MATCH (d:Document {id: x}) RETURN d.id AS id",
-                    {"ids": doc_ids},
-                )
-            }
             if old_docs:
                 self._execute(
                     "UNWIND $ids AS x MATCH (:Entity)-[r]->(:Entity) "
@@ -245,19 +312,38 @@ class EmbeddedStore(CypherReader):
             if new_docs:
                 table = pa.Table.from_pylist(new_docs, schema=_DOC_SCHEMA(pa))
                 self._execute("COPY Document FROM $t", {"t": table})
-            created = self._write_entities(batch, pa)
-            relations = 0
-            for rel_type, rows in sorted(batch.relations_by_type().items()):
-                relations += len(rows)
-                self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(pa, rows)})
+            if new:
+                table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
+                self._execute("COPY Entity FROM $t", {"t": table})
+            if changed:
+                table = pa.Table.from_pylist(changed, schema=_ENTITY_SCHEMA(pa))
+                self._execute(cypher.ladybug_update_entities(), {"rows": table})
+            relations = self._copy_relations(batch, pa)
             self._execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
-        return LoadSummary(documents=len(batch.documents), entities=created, relations=relations)
+        if self.path is not None:
+            self._execute("CHECKPOINT")  # the batch is on disk from here on
+        return LoadSummary(documents=len(batch.documents), entities=len(new), relations=relations)
 
-    def _write_entities(self, batch: ColumnBatch, pa: Any) -> int:
+    def _copy_relations(self, batch: ColumnBatch, pa: Any) -> int:
+        """``COPY`` each relation type's rows as one Arrow table; returns the row count.
+
+        (Building the next table in a second thread while LadybugDB copies gains
+        nothing: its ``COPY`` already keeps both cores of the reference machine busy.)
+        """
+        relations = 0
+        for rel_type, table in batch.relation_tables().items():
+            relations += table.num_rows
+            self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(table)})
+        return relations
+
+    def _entity_rows(self, batch: ColumnBatch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Split the batch's entities into new rows and stored ones that the batch changes."""
         ids = sorted(batch.entities)
+        if self._read(cypher.count_queries()["entities"])[0]["n"] == 0:
+            return [batch.entities[i].as_dict() for i in ids], []
         stored = {
             r["id"]: EntityRow(**{f: r[f] for f in cypher.ENTITY_FIELDS})
             for r in self._read(cypher.entities_by_id_query(), {"ids": ids})
@@ -271,13 +357,54 @@ class EmbeddedStore(CypherReader):
                 merged = merge_entity(old, batch.entities[i])
                 if merged != old:
                     changed.append(merged.as_dict())
-        if new:
-            table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
-            self._execute("COPY Entity FROM $t", {"t": table})
-        if changed:
-            table = pa.Table.from_pylist(changed, schema=_ENTITY_SCHEMA(pa))
-            self._execute(cypher.ladybug_update_entities(), {"rows": table})
-        return len(new)
+        return new, changed
+
+    # --- the journal of an appending batch ----------------------------------------------
+
+    def _journal_path(self) -> Path | None:
+        return None if self.path is None else self.path / _JOURNAL_FILE
+
+    def _write_journal(self, journal: dict[str, list[str]]) -> None:
+        path = self._journal_path()
+        if path is None:
+            return
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(journal, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def _clear_journal(self) -> None:
+        path = self._journal_path()
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def _recover(self) -> None:
+        """Undo a batch that a crashed process left half-written (named by its journal)."""
+        path = self._journal_path()
+        if path is None or not path.exists():
+            return
+        try:
+            journal = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise StoreUnavailable(
+                f"{path}: an unreadable journal of an interrupted load; the store may "
+                "hold part of that batch (remove the file to open the store anyway)"
+            ) from None
+        self._undo_pending(journal)
+        self._clear_journal()
+
+    def _undo_pending(self, journal: Mapping[str, list[str]]) -> None:
+        """Delete what an appending batch wrote: its relationships, documents, new entities."""
+        docs, ents = journal.get("documents", []), journal.get("entities", [])
+        self._execute(
+            "MATCH (:Entity)-[r]->(:Entity) WHERE r.document_id IN $ids DELETE r", {"ids": docs}
+        )
+        self._execute("MATCH (d:Document) WHERE d.id IN $ids DELETE d", {"ids": docs})
+        self._execute("MATCH (e:Entity) WHERE e.id IN $ids DETACH DELETE e", {"ids": ents})
+        if self.path is not None:
+            self._execute("CHECKPOINT")
 
     # --- user Cypher --------------------------------------------------------------------
 
@@ -414,26 +541,8 @@ def _DOC_SCHEMA(pa: Any) -> Any:  # noqa: N802
     )
 
 
-def _rel_table(pa: Any, rows: list[tuple[Any, ...]]) -> Any:
-    """Columns in rel-table order: source key, target key, then the properties.
-
-    ``rows`` are tuples in ``REL_COLUMNS`` order; they are transposed once, with no
-    dict per row.
-    """
-    types = {
-        "confidence": pa.float64(),
-        "amount": pa.float64(),
-        "quantity": pa.float64(),
-        "negated": pa.bool_(),
-        "hedged": pa.bool_(),
-        "start": pa.int64(),
-        "end": pa.int64(),
-    }
-    cols = dict(zip(REL_COLUMNS, zip(*rows, strict=True), strict=True))
-    columns = {
-        "from_key": pa.array(cols["head"], pa.string()),
-        "to_key": pa.array(cols["tail"], pa.string()),
-    }
-    for f in cypher.RELATION_FIELDS:
-        columns[f"p_{f}"] = pa.array(cols[f], types.get(f, pa.string()))
-    return pa.table(columns)
+def _rel_table(table: Any) -> Any:
+    """Rename a relation table for ``COPY``: source key, target key, then properties."""
+    return table.select(["head", "tail", *cypher.RELATION_FIELDS]).rename_columns(
+        ["from_key", "to_key", *(f"p_{f}" for f in cypher.RELATION_FIELDS)]
+    )

@@ -21,13 +21,13 @@ from graph.store.embedded import EmbeddedStore
 ROOT = Path(__file__).resolve().parents[2]
 
 # Writes documents n..n+count, each with two new entities and ten relations, in batches
-# of five documents, printing "batch" after each commit.
+# of ``size`` relations (five documents by default), printing "batch" after each commit.
 WRITER = """
 import sys
 from extract.model import Facts
 from graph.store.embedded import EmbeddedStore
 
-path, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, first, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
 def doc(i):
     ents = [{"id": f"a{i}", "name": f"A {i}", "type": "Company"},
@@ -42,14 +42,14 @@ def tick(summary):
     print("batch", flush=True)
 
 with EmbeddedStore(path, lock_timeout=120) as store:
-    store.load((doc(i) for i in range(first, first + count)), batch_size=50, on_batch=tick)
+    store.load((doc(i) for i in range(first, first + count)), batch_size=size, on_batch=tick)
 print("done", flush=True)
 """
 
 
-def _writer(path: Path, first: int, count: int) -> subprocess.Popen[str]:
+def _writer(path: Path, first: int, count: int, batch: int = 50) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), str(first), str(count)],
+        [sys.executable, "-c", WRITER, str(path), str(first), str(count), str(batch)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -185,3 +185,79 @@ def test_store_survives_kill_9_mid_load(tmp_path: Path) -> None:
         assert counts["documents"] % 5 == 0  # whole batches of five documents only
         assert counts["relations"] == 10 * counts["documents"]
         assert counts["entities"] == 2 * counts["documents"]
+
+
+def test_kill_9_inside_a_batch_leaves_none_of_it(tmp_path: Path) -> None:
+    """A process killed while its batch's journal exists: the next open removes the batch."""
+    path = tmp_path / "crash"
+    proc = _writer(path, 0, 100_000, batch=5_000)
+    journal = path / "pending-batch.json"
+    deadline = time.monotonic() + 120
+    while not journal.exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the writer never started a batch"
+        time.sleep(0.001)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    for stream in (proc.stdout, proc.stderr):
+        assert stream is not None
+        stream.close()
+    with EmbeddedStore(path) as store:
+        assert not journal.exists()
+        counts = dict(store.counts())
+    # the first batch (500 documents) was in flight: all of it or none of it is there
+    assert counts in (
+        {"entities": 0, "relations": 0, "documents": 0},
+        {"entities": 1000, "relations": 5000, "documents": 500},
+    )
+
+
+def test_column_tables_hold_the_rows_of_batches() -> None:
+    """The bulk (Arrow) rows and the row-dict rows agree, duplicates and repeats included."""
+    from graph.load import REL_COLUMNS, column_batches
+
+    docs = [_doc(1), _doc(2)]
+    odd = Facts.from_dict(
+        {
+            "document": {"id": "odd", "source": "odd.txt"},
+            "entities": [
+                {"id": "x", "name": "X", "type": "Bank"},
+                {"id": "y", "name": "Y", "type": "Token"},
+            ],
+            "relations": [
+                {"head": "x", "type": "HOLDS", "tail": "y", "confidence": 0.4, "quantity": 3.0},
+                {
+                    "head": "x",
+                    "type": "LENT_TO",
+                    "tail": "x",
+                    "confidence": 0.9,
+                    "amount": 5.0,
+                    "hedged": True,
+                    "evidence": [
+                        {"text": "one", "start": 0, "end": 3},
+                        {"text": "two", "start": 10, "end": 13},
+                    ],
+                },
+                {  # the same statement again: kept once
+                    "head": "x",
+                    "type": "LENT_TO",
+                    "tail": "x",
+                    "confidence": 0.2,
+                    "evidence": [{"text": "one", "start": 0, "end": 3}],
+                },
+            ],
+        }
+    )
+    items = [*docs, odd, _doc(1)]  # d1 twice: the later copy wins
+    [plain] = list(batches(items, batch_size=10_000))
+    [bulk] = list(column_batches(items, batch_size=10_000))
+    expected = {r["id"]: {c: r[c] for c in REL_COLUMNS} for r in plain.relations}
+    got = {}
+    for kind, table in bulk.relation_tables().items():
+        for row in table.to_pylist():
+            assert list(row) == list(REL_COLUMNS)
+            assert {r["type"] for r in plain.relations if r["id"] == row["id"]} == {kind}
+            got[row["id"]] = row
+    assert got == expected
+    assert [d["id"] for d in bulk.documents] == [d["id"] for d in plain.documents]
+    assert bulk.entities == plain.entities
