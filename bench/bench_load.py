@@ -4,11 +4,18 @@ Usage::
 
     python bench/bench_load.py --backend embedded --relations 1000000 --entities 200000
     python bench/bench_load.py --backend neo4j --relations 1000000 --entities 200000
+    python bench/bench_load.py --cli      # `fallout load` of JSON files, whole process
 
 The synthetic corpus has ``relations / 1000`` documents of 1000 stated relations each;
 a document names its own slice of the entities plus five hubs shared by every document,
 so entity merging is exercised. ``neo4j`` starts the test server through
 ``tests/fixtures/neo4j_server.start_neo4j`` unless ``--url`` is given.
+
+By default the load is timed from validated facts in memory to a durable store (for
+the embedded store: checkpointed to disk), then depth-1 and depth-2 neighbourhoods are
+timed around random entities and around the hubs. ``--cli`` instead writes one facts
+JSON file per document and times ``fallout load`` as a separate process, so JSON
+parsing, validation, start-up and imports are included.
 """
 
 from __future__ import annotations
@@ -80,6 +87,61 @@ def corpus(n_rel: int, n_ent: int, per_doc: int = 1000, seed: int = 7) -> list[d
     return docs
 
 
+def neighbourhood_timings(store: Any, n_entities: int) -> None:
+    """Depth 1 and 2 around 30 random entities, and depth 2 around every hub."""
+    rng = random.Random(1)
+    randoms = [f"e{rng.randrange(n_entities - HUBS)}" for _ in range(30)]
+    store.neighbourhood(randoms[0], 2, limit=2000)  # warm the caches once
+    groups = [
+        ("random", randoms, 1),
+        ("random", randoms, 2),
+        ("hub", [f"hub{h}" for h in range(HUBS)], 2),
+    ]
+    for label, nodes, depth in groups:
+        times = []
+        sizes = []
+        for node in nodes:
+            s = time.perf_counter()
+            sub = store.neighbourhood(node, depth, limit=2000)
+            times.append(time.perf_counter() - s)
+            sizes.append(len(sub.entities))
+        print(
+            f"neighbourhood depth {depth}, {len(nodes)} {label} entities: median "
+            f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms, "
+            f"entities median {statistics.median(sizes):.0f}, max {max(sizes)}",
+            flush=True,
+        )
+
+
+def cli_load(raw: list[dict[str, Any]], url: str | None, batch: int | None) -> None:
+    """Time ``fallout load`` of one facts JSON file per document, as a whole process."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="fallout-bench-cli-") as tmp:
+        paths = []
+        for doc in raw:
+            path = Path(tmp) / f"{doc['document']['id']}.json"
+            path.write_text(json.dumps(doc), encoding="utf-8")
+            paths.append(str(path))
+        store = url or str(Path(tmp) / "store")
+        command = [sys.executable, "-m", "graph.cli", "load", *paths, "--store", store]
+        if batch:
+            command += ["--batch-size", str(batch)]
+        n_rel = sum(len(d["relations"]) for d in raw)
+        size = sum(Path(p).stat().st_size for p in paths) / 1e6
+        s = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        elapsed = time.perf_counter() - s
+        if done.returncode != 0:
+            raise SystemExit(done.stderr)
+        print(
+            f"fallout load, whole process from {len(paths)} JSON files ({size:.0f} MB): "
+            f"{elapsed:.1f} s = {n_rel / elapsed:,.0f} rel/s; {done.stderr.strip()}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["embedded", "neo4j"], default="embedded")
@@ -88,6 +150,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--url", default=None, help="an existing Neo4j server")
     parser.add_argument("--memory", action="store_true", help="embedded store in memory")
+    parser.add_argument(
+        "--cli", action="store_true", help="time `fallout load` of JSON files instead"
+    )
     args = parser.parse_args()
 
     from graph.store import open_store
@@ -95,6 +160,9 @@ def main() -> None:
     t0 = time.perf_counter()
     raw = corpus(args.relations, args.entities)
     t1 = time.perf_counter()
+    if args.cli:
+        cli_load(raw, args.url, args.batch_size)
+        return
     facts = [Facts.model_validate(d) for d in raw]
     t2 = time.perf_counter()
     n_rel = sum(len(f.relations) for f in facts)
@@ -105,12 +173,11 @@ def main() -> None:
     )
 
     stop = None
+    batch = args.batch_size
     tmp = tempfile.TemporaryDirectory(prefix="fallout-bench-")
     if args.backend == "embedded":
         url = ":memory:" if args.memory else str(Path(tmp.name) / "store")
-        batch = args.batch_size or 200_000
     else:
-        batch = args.batch_size or 20_000
         if args.url:
             url = args.url
         else:
@@ -128,7 +195,7 @@ def main() -> None:
                 f"{args.backend}: open {t4 - t3:.2f} s, load {t5 - t4:.1f} s "
                 f"= {summary.relations / (t5 - t4):,.0f} rel/s "
                 f"(facts validation included: {summary.relations / (t5 - t1):,.0f} rel/s); "
-                f"batch size {batch}; counts {counts}",
+                f"batch size {batch or 'default'}; counts {counts}",
                 flush=True,
             )
             t6 = time.perf_counter()
@@ -138,22 +205,7 @@ def main() -> None:
                 f"unchanged: {dict(store.counts()) == counts}",
                 flush=True,
             )
-            rng = random.Random(1)
-            for depth in (1, 2):
-                times = []
-                sizes = []
-                for _ in range(30):
-                    node = f"e{rng.randrange(args.entities - HUBS)}"
-                    s = time.perf_counter()
-                    sub = store.neighbourhood(node, depth, limit=2000)
-                    times.append(time.perf_counter() - s)
-                    sizes.append(len(sub.entities))
-                print(
-                    f"neighbourhood depth {depth} (30 random non-hub entities): median "
-                    f"{statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
-                    f" median size {statistics.median(sizes):.0f} entities",
-                    flush=True,
-                )
+            neighbourhood_timings(store, args.entities)
     finally:
         if stop is not None:
             stop()

@@ -7,6 +7,7 @@ transaction after ``EXPLAIN`` reports ``query_type == "r"``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,10 @@ from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
 
 __all__ = ["BATCH_SIZE", "Neo4jStore"]
+
+# the driver logs connection failures too; a store reports them itself, in one line,
+# so without a logging set-up of the application's own they are not printed twice
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 BATCH_SIZE = 20_000
 """Relations per transaction by default (measured in docs/benchmarks.md)."""
@@ -129,7 +134,13 @@ class Neo4jStore(CypherReader):
             driver = self.__dict__.pop("_driver", None)
             if driver is not None:
                 driver.close()
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            reason = _line(str(err)).rstrip(":")
+            if isinstance(err, AuthError):
+                who = f"user {user!r}" if user else "no credentials"
+                raise StoreUnavailable(
+                    f"{url}: Neo4j refused the credentials ({who}; set NEO4J_USER and "
+                    f"NEO4J_PASSWORD): {reason}"
+                ) from None
             raise StoreUnavailable(f"{url}: cannot open the Neo4j store: {reason}") from None
 
     def close(self) -> None:

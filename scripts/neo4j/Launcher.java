@@ -1,15 +1,17 @@
 // Starts an embedded Neo4j Community server with Bolt on a free local port, for the test suite.
 //
-//   java -cp CACHE/classes:CACHE/lib/* Launcher HOME_DIR
+//   java -cp CACHE/classes:CACHE/lib/* Launcher HOME_DIR [PASSWORD]
 //
 // Prints one line "NEO4J READY bolt://127.0.0.1:PORT" once the default database is available.
 // Stops on SIGTERM (shutdown hook) and as soon as its standard input closes, so a test run
-// that dies without cleaning up leaves no server behind. Authentication is off: local use only.
+// that dies without cleaning up leaves no server behind. Authentication is off unless a
+// PASSWORD is given: then it is on, and the user "neo4j" has that password.
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -29,15 +31,16 @@ public final class Launcher {
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: Launcher HOME_DIR");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: Launcher HOME_DIR [PASSWORD]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
+        String password = args.length == 2 ? args[1] : null;
         DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", 0))
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, password != null)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, PAGE_CACHE_BYTES)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 // A throwaway test server: skip Bolt's graceful waits (about 10 s at shutdown).
@@ -52,6 +55,12 @@ public final class Launcher {
         if (!db.isAvailable(Duration.ofMinutes(2).toMillis())) {
             System.err.println("Neo4j: the default database did not become available in 2 minutes");
             System.exit(1);
+        }
+        if (password != null) {
+            // the embedded API is not subject to authentication: set the user's password
+            service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
         }
         HostnamePort bolt = ((GraphDatabaseAPI) db).getDependencyResolver()
                 .resolveDependency(ConnectorPortRegister.class)

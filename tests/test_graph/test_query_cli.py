@@ -129,11 +129,12 @@ def test_bad_query_and_bad_param_are_one_line(loaded: Path) -> None:
 def test_unreachable_neo4j_is_one_line_quickly() -> None:
     import time
 
-    started = time.monotonic()
-    done = fallout("query", "RETURN 1", "--store", "bolt://127.0.0.1:9")
-    assert time.monotonic() - started < 15
-    assert done.returncode != 0
-    assert "bolt://127.0.0.1:9" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    for url in ("bolt://127.0.0.1:9", "neo4j://127.0.0.1:9"):  # direct, and with routing
+        started = time.monotonic()
+        done = fallout("query", "RETURN 1", "--store", url)
+        assert time.monotonic() - started < 10
+        assert done.returncode != 0
+        assert url in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_ingest_thirteen_texts_twice_gives_identical_counts(tmp_path: Path) -> None:
@@ -147,3 +148,33 @@ def test_ingest_thirteen_texts_twice_gives_identical_counts(tmp_path: Path) -> N
             counts.append(dict(opened.counts()))
     assert counts[0] == counts[1]
     assert counts[0]["documents"] == 13 and counts[0]["relations"] > 0
+
+
+@pytest.mark.neo4j
+def test_wrong_neo4j_password_is_one_line_quickly_and_writes_nothing(
+    neo4j_auth_url: str, facts_file: Path
+) -> None:
+    import os
+    import time
+
+    from tests.fixtures.neo4j_server import NEO4J_TEST_PASSWORD
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "FALLOUT_"))}
+    wrong = {**base, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": "not-the-password"}
+    for args in (["load", str(facts_file)], ["query", "RETURN 1"]):
+        started = time.monotonic()
+        done = fallout(*args, "--store", neo4j_auth_url, env=wrong)
+        assert time.monotonic() - started < 10
+        assert done.returncode != 0
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "refused the credentials" in lines[0], done.stderr
+        assert "not-the-password" not in done.stderr
+    right = {**base, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": NEO4J_TEST_PASSWORD}
+    count = "MATCH (n) RETURN count(n) AS n"
+    done = fallout("query", count, "--json", "--store", neo4j_auth_url, env=right)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == [{"n": 0}]  # the refused load wrote nothing
+    done = fallout("load", str(facts_file), "--store", neo4j_auth_url, env=right)
+    assert done.returncode == 0, done.stderr
+    done = fallout("query", count, "--json", "--store", neo4j_auth_url, env=right)
+    assert json.loads(done.stdout)["rows"] == [{"n": 3}]  # two entities, one document

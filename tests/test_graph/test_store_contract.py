@@ -282,3 +282,44 @@ def test_query_result_draws_as_a_subgraph_with_edges(store: GraphStore) -> None:
     result = store.cypher("MATCH (:Entity {id: 'ftx'})-[r:LENT_TO]->(:Entity) RETURN r")
     sub = result_subgraph(result)
     assert [(r.head, r.type, r.tail) for r in sub.relations] == [("ftx", "LENT_TO", "alameda")]
+
+
+@pytest.mark.neo4j
+def test_two_loads_into_neo4j_at_once_lose_nothing(neo4j_url: str) -> None:
+    """Two writers at once, sharing entities (the hub ``x``): every node and edge lands once."""
+    import threading
+
+    def doc(i: int) -> Facts:
+        return facts(
+            f"c{i}",
+            [
+                {"id": "x", "name": "X", "type": "Bank", "aliases": [f"X{i}"]},
+                {"id": f"y{i}", "name": f"Y {i}", "type": "Lender"},
+            ],
+            [rel("x", "LENT_TO", f"y{i}", f"X lent to Y {i}.", k) for k in range(5)],
+        )
+
+    with open_store(neo4j_url) as store:
+        store.cypher("MATCH (n) DETACH DELETE n", write=True)
+    errors: list[BaseException] = []
+
+    def writer(first: int) -> None:
+        try:
+            with open_store(neo4j_url) as store:
+                for n in range(first, first + 40, 4):
+                    store.load([doc(i) for i in range(n, n + 4)], batch_size=1)
+        except BaseException as err:  # reported below, with the thread's error
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(k * 40,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not errors, errors
+    with open_store(neo4j_url) as store:
+        assert dict(store.counts()) == {"entities": 81, "relations": 400, "documents": 80}
+        hub = store.entity("x")
+        assert hub is not None and set(hub.aliases) == {f"X{i}" for i in range(80)}
+        labels = store.cypher("MATCH (e:Entity:Bank {id: 'x'}) RETURN count(e) AS n").rows
+        assert labels[0]["n"] == 1
