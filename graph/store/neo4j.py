@@ -13,7 +13,7 @@ from typing import Any
 
 from extract.model import Facts
 from graph.errors import QueryRefused, StoreUnavailable
-from graph.load import Batch, batches
+from graph.load import Batch, EntityRow, batches
 from graph.store import cypher
 from graph.store._guard import check_read_only
 from graph.store._reader import CypherReader
@@ -83,6 +83,28 @@ def _unhydrated_ends(value: Any) -> set[str]:
     if isinstance(value, dict):
         return set().union(*(_unhydrated_ends(v) for v in value.values()))
     return set()
+
+
+def _entity_columns(batch: Batch) -> list[tuple[str, cypher.Neo4jColumns]]:
+    """Return the batch's entities as columns, one set per kind (it becomes a label)."""
+    by_kind: dict[str, list[EntityRow]] = {}
+    for row in batch.entities.values():
+        by_kind.setdefault(row.type, []).append(row)
+    return [
+        (
+            kind,
+            cypher.Neo4jColumns(
+                {f: [getattr(r, f) for r in rows] for f in cypher.NEO4J_ENTITY_COLUMNS}
+            ),
+        )
+        for kind, rows in sorted(by_kind.items())
+    ]
+
+
+def _relation_columns(rows: list[dict[str, Any]]) -> cypher.Neo4jColumns:
+    """Return relation rows as the columns of :func:`cypher.neo4j_create_relations`."""
+    fields = ("head", "tail", *cypher.RELATION_FIELDS)
+    return cypher.Neo4jColumns({f: [r[f] for r in rows] for f in fields})
 
 
 class Neo4jStore(CypherReader):
@@ -196,21 +218,21 @@ class Neo4jStore(CypherReader):
                 "UNWIND $ids AS x MATCH (d:Document {id: x}) RETURN d.id AS id", ids=doc_ids
             )
         ]
+        reloaded = set(old_docs)
         if old_docs:
-            keep = [r["id"] for r in batch.relations if r["document_id"] in set(old_docs)]
+            keep = [r["id"] for r in batch.relations if r["document_id"] in reloaded]
             tx.run(cypher.neo4j_delete_stale(), docs=old_docs, keep=keep).consume()
         tx.run(cypher.neo4j_merge_documents(), rows=batch.documents).consume()
-        rows = [e.as_dict() for e in batch.entities.values()]
-        summary = tx.run(cypher.neo4j_merge_entities(), rows=rows).consume()
-        created = summary.counters.nodes_created
-        by_kind: dict[str, list[str]] = {}
-        for row in rows:
-            by_kind.setdefault(row["type"], []).append(row["id"])
-        for kind, ids in sorted(by_kind.items()):
-            tx.run(cypher.neo4j_label_entities(kind), ids=ids).consume()
-        reloaded = set(old_docs)
+        created = 0
+        for kind, cols in _entity_columns(batch):
+            summary = tx.run(cypher.neo4j_merge_entities(kind, cols), cols.params).consume()
+            created += summary.counters.nodes_created
         for rel_type, rels in sorted(batch.relations_by_type().items()):
+            # a document new to the store cannot have relationships yet: CREATE them
             fresh = [r for r in rels if r["document_id"] not in reloaded]
+            if fresh:
+                cols = _relation_columns(fresh)
+                tx.run(cypher.neo4j_create_relations(rel_type, cols), cols.params).consume()
             again = [
                 {
                     "id": r["id"],
@@ -221,12 +243,6 @@ class Neo4jStore(CypherReader):
                 for r in rels
                 if r["document_id"] in reloaded
             ]
-            # a document new to the store cannot have relationships yet: CREATE them
-            if fresh:
-                columns = {"head": [r["head"] for r in fresh], "tail": [r["tail"] for r in fresh]}
-                for f in cypher.RELATION_FIELDS:
-                    columns[f"p_{f}"] = [r[f] for r in fresh]
-                tx.run(cypher.neo4j_create_relations(rel_type), columns).consume()
             if again:
                 tx.run(cypher.neo4j_merge_relations(rel_type), rows=again).consume()
         return LoadSummary(

@@ -323,3 +323,94 @@ def test_two_loads_into_neo4j_at_once_lose_nothing(neo4j_url: str) -> None:
         assert hub is not None and set(hub.aliases) == {f"X{i}" for i in range(80)}
         labels = store.cypher("MATCH (e:Entity:Bank {id: 'x'}) RETURN count(e) AS n").rows
         assert labels[0]["n"] == 1
+
+
+def test_values_round_trip_exactly_in_bulk(store: GraphStore) -> None:
+    """Numbers, mixed nulls and booleans, and text holding control characters come back as given.
+
+    (The Neo4j loader joins whole columns into one string parameter where it can; a value
+    holding the separator makes that column travel as a list instead.)
+    """
+    amounts = [0.1, 1e-300, 1.7976931348623157e308, 123456789.123456789, 2.0]
+    odd = "unit\x1fseparator\x1e record\x1d group"
+    doc = facts(
+        "bulk",
+        [
+            {"id": "a", "name": "A\x1fA", "type": "Bank", "aliases": ["A \x1f"]},
+            {"id": "b", "name": "B", "type": "Lender"},
+        ],
+        [
+            rel(
+                "a",
+                "LENT_TO",
+                "b",
+                odd if k == 2 else f"A lent B {k}.",
+                10**12 + k,
+                amount=amounts[k],
+                currency="USD" if k % 2 else None,
+                hedged=k == 3,
+            )
+            for k in range(5)
+        ],
+    )
+    store.load([doc])
+    got = sorted(store.relations(head="a"), key=lambda r: r.start or 0)
+    assert [r.amount for r in got] == amounts
+    assert [r.start for r in got] == [10**12 + k for k in range(5)]
+    assert [r.currency for r in got] == [None, "USD", None, "USD", None]
+    assert [r.hedged for r in got] == [False, False, False, True, False]
+    assert got[2].evidence == odd
+    entity = store.entity("a")
+    assert entity is not None and entity.name == "A\x1fA" and entity.aliases == ("A \x1f",)
+    store.load([doc])
+    assert dict(store.counts()) == {"entities": 2, "relations": 5, "documents": 1}
+
+
+@pytest.mark.neo4j
+def test_neo4j_schema_and_a_store_from_the_previous_version(neo4j_url: str) -> None:
+    """Ids of entities and documents are unique constraints, relationship ids are indexed.
+
+    A store written when relationship ids had uniqueness constraints is opened, loaded
+    into and re-loaded like any other: the old constraints give way to the indexes.
+    """
+    from graph.store.cypher import RELATION_TYPES
+
+    with open_store(neo4j_url) as store:
+        store.cypher("MATCH (n) DETACH DELETE n", write=True)
+        for t in RELATION_TYPES:
+            store.cypher(f"DROP INDEX rel_id_{t.lower()} IF EXISTS", write=True)
+            store.cypher(
+                f"CREATE CONSTRAINT rel_id_{t.lower()} IF NOT EXISTS "
+                f"FOR ()-[r:{t}]-() REQUIRE r.id IS UNIQUE",
+                write=True,
+            )
+    with open_store(neo4j_url) as store:
+        constraints = store.cypher(
+            "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties "
+            "RETURN name, type, labelsOrTypes AS on, properties ORDER BY name"
+        ).rows
+        assert [(c["type"], c["on"], c["properties"]) for c in constraints] == [
+            ("UNIQUENESS", ["Document"], ["id"]),
+            ("UNIQUENESS", ["Entity"], ["id"]),
+        ]
+        indexes = store.cypher(
+            "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, "
+            "owningConstraint WHERE entityType = 'RELATIONSHIP' AND type = 'RANGE' "
+            "RETURN labelsOrTypes AS on, properties, owningConstraint AS owner"
+        ).rows
+        assert sorted(i["on"][0] for i in indexes) == sorted(RELATION_TYPES)
+        assert {(tuple(i["properties"]), i["owner"]) for i in indexes} == {(("id",), None)}
+        store.load([DOC1, DOC2])
+        counts = dict(store.counts())
+        store.load([DOC2, DOC1], batch_size=1)
+        assert dict(store.counts()) == counts == {"entities": 4, "relations": 5, "documents": 2}
+        kinds = store.cypher(
+            "MATCH (e:Entity) RETURN e.id AS id, [x IN labels(e) WHERE x <> 'Entity'] AS kind "
+            "ORDER BY id"
+        ).rows
+        assert [(k["id"], k["kind"]) for k in kinds] == [
+            ("alameda", ["TradingFirm"]),
+            ("blockfi", ["Lender"]),
+            ("ftt", ["Token"]),
+            ("ftx", ["Exchange"]),
+        ]
