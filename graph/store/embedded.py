@@ -17,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +239,13 @@ class EmbeddedStore(CypherReader):
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     def _write_batch(self, batch: ColumnBatch) -> LoadSummary:
-        """Write one batch: journalled bulk ``COPY`` when it only adds, else one transaction."""
+        """Write one batch: journalled bulk ``COPY`` when it only adds, else one transaction.
+
+        The relation tables are built in a second thread while LadybugDB copies the
+        entities (it releases the GIL meanwhile).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
         pa = _arrow_tables()
         doc_ids = [d["id"] for d in batch.documents]
         old_docs = {
@@ -248,12 +255,14 @@ class EmbeddedStore(CypherReader):
             )
         }
         new, changed = self._entity_rows(batch)
-        if old_docs or changed:
-            return self._write_transaction(batch, pa, old_docs, new, changed)
-        return self._write_appending(batch, pa, new)
+        with ThreadPoolExecutor(1, thread_name_prefix="fallout-arrow") as pool:
+            tables = pool.submit(batch.relation_tables)
+            if old_docs or changed:
+                return self._write_transaction(batch, pa, old_docs, new, changed, tables)
+            return self._write_appending(batch, pa, new, tables)
 
     def _write_appending(
-        self, batch: ColumnBatch, pa: Any, new: list[dict[str, Any]]
+        self, batch: ColumnBatch, pa: Any, new: list[dict[str, Any]], tables: Future[Any]
     ) -> LoadSummary:
         """Add new documents with one auto-committed ``COPY`` per table.
 
@@ -274,7 +283,7 @@ class EmbeddedStore(CypherReader):
             if new:
                 table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
                 self._execute("COPY Entity FROM $t", {"t": table})
-            relations = self._copy_relations(batch, pa)
+            relations = self._copy_relations(tables.result())
             table = pa.Table.from_pylist(batch.documents, schema=_DOC_SCHEMA(pa))
             self._execute("COPY Document FROM $t", {"t": table})
             if self.path is not None:
@@ -292,6 +301,7 @@ class EmbeddedStore(CypherReader):
         old_docs: set[str],
         new: list[dict[str, Any]],
         changed: list[dict[str, Any]],
+        tables: Future[Any],
     ) -> LoadSummary:
         """Write a batch that replaces documents or merges entities, in one transaction."""
         self._execute("BEGIN TRANSACTION")
@@ -318,7 +328,7 @@ class EmbeddedStore(CypherReader):
             if changed:
                 table = pa.Table.from_pylist(changed, schema=_ENTITY_SCHEMA(pa))
                 self._execute(cypher.ladybug_update_entities(), {"rows": table})
-            relations = self._copy_relations(batch, pa)
+            relations = self._copy_relations(tables.result())
             self._execute("COMMIT")
         except BaseException:
             self._rollback()
@@ -327,14 +337,10 @@ class EmbeddedStore(CypherReader):
             self._execute("CHECKPOINT")  # the batch is on disk from here on
         return LoadSummary(documents=len(batch.documents), entities=len(new), relations=relations)
 
-    def _copy_relations(self, batch: ColumnBatch, pa: Any) -> int:
-        """``COPY`` each relation type's rows as one Arrow table; returns the row count.
-
-        (Building the next table in a second thread while LadybugDB copies gains
-        nothing: its ``COPY`` already keeps both cores of the reference machine busy.)
-        """
+    def _copy_relations(self, tables: Mapping[str, Any]) -> int:
+        """``COPY`` each relation type's Arrow table; returns the row count."""
         relations = 0
-        for rel_type, table in batch.relation_tables().items():
+        for rel_type, table in tables.items():
             relations += table.num_rows
             self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(table)})
         return relations
