@@ -61,6 +61,17 @@ def relation_record(row: Mapping[str, Any]) -> RelationRecord:
     )
 
 
+def hop_limit(cap: int, found: int, outgoing: bool) -> int:
+    """Relations one hop may still follow: half of ``cap`` leaving, the rest entering.
+
+    Examples
+    --------
+    >>> hop_limit(2000, 0, True), hop_limit(2000, 1000, False), hop_limit(2000, 3, False)
+    (1000, 1000, 1997)
+    """
+    return max(cap // 2, 1) if outgoing else max(cap - found, 1)
+
+
 def _types(values: Sequence[str] | None, allowed: set[str], what: str) -> tuple[str, ...] | None:
     if not values:
         return None
@@ -77,6 +88,12 @@ class CypherReader:
 
     def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    def _read_many(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Like ``_read``, for a query expected to return many rows (a backend may batch)."""
+        return self._read(query, params)
 
     def counts(self) -> dict[str, int]:
         """Return ``{"entities": n, "relations": n, "documents": n}``."""
@@ -114,11 +131,13 @@ class CypherReader:
         """Entities and relations on walks of at most ``depth`` hops from ``id``.
 
         Either direction counts as a hop. The walk goes hop by hop (breadth first),
-        and each hop follows at most ``limit`` relations in each direction, so a hub
-        with tens of thousands of relations costs no more than ``limit`` of them.
+        and each hop follows at most ``limit`` relations not followed before (up to
+        half of them leaving, the rest entering), so a hub with tens of thousands of
+        relations costs no more than ``limit`` of them.
         Relations are kept nearest first (then by head, type and tail) until
-        ``limit`` entities are reached; once a hop has reached ``limit`` entities the
-        walk stops, since a further hop could add none of its entities.
+        ``limit`` entities are reached. The walk stops early once it has reached
+        ``limit`` entities (a further hop could add none) or a hop was cut at
+        ``limit`` relations (the next ring would hang off an arbitrary part of it).
         """
         if depth not in (1, 2, 3):
             raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
@@ -136,13 +155,16 @@ class CypherReader:
                 break
             step: set[str] = set()
             found = []
-            for rel in self._hop(frontier, kinds, cap):
+            followed = self._hop(frontier, kinds, cap, walked)
+            for rel in followed:
                 if rel.id not in walked:
                     walked.add(rel.id)
                     found.append(rel)
                 step |= {rel.head, rel.tail}
             hops.append(sorted(found, key=lambda r: (r.head, r.type, r.tail, r.id)))
-            frontier = sorted(step - reached)[:cap]
+            # a hop cut at ``cap`` relations ends the walk: the next ring would hang
+            # off an arbitrary part of this one
+            frontier = sorted(step - reached)[:cap] if len(followed) < cap else []
             reached |= step
         seen = {id}
         relations = []
@@ -153,16 +175,25 @@ class CypherReader:
             seen |= new
             relations.append(rel)
         relations.sort(key=lambda r: (r.head, r.type, r.tail, r.id))
-        rows = self._read(cypher.entities_by_id_query(), {"ids": sorted(seen)})
+        rows = self._read_many(cypher.entities_by_id_query(), {"ids": sorted(seen)})
         entities = sorted((entity_record(r) for r in rows), key=lambda e: e.id)
         return Subgraph(entities=tuple(entities), relations=tuple(relations))
 
-    def _hop(self, ids: list[str], kinds: tuple[str, ...] | None, cap: int) -> list[RelationRecord]:
-        """Relations leaving or entering ``ids``: at most ``cap`` in each direction."""
-        out = []
+    def _hop(
+        self, ids: list[str], kinds: tuple[str, ...] | None, cap: int, walked: set[str]
+    ) -> list[RelationRecord]:
+        """Relations leaving or entering ``ids``, not yet ``walked``: at most ``cap``.
+
+        Up to half of ``cap`` may leave, the rest enter: a hub's neighbourhood shows
+        both its lenders and its borrowers.
+        """
+        out: list[RelationRecord] = []
         for outgoing in (True, False):
-            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing)
-            out += [relation_record(r) for r in self._read(query, {"ids": ids, "limit": cap})]
+            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, skip=bool(walked))
+            params = {"ids": ids, "limit": hop_limit(cap, len(out), outgoing)}
+            if walked:
+                params["walked"] = sorted(walked)
+            out += [relation_record(r) for r in self._read_many(query, params)]
         return out
 
     def relations(

@@ -26,7 +26,7 @@ from graph.errors import QueryRefused, StoreError, StoreUnavailable
 from graph.load import ColumnBatch, EntityRow, column_batches, merge_entity
 from graph.store import cypher
 from graph.store._guard import check_read_only, rewrite_type
-from graph.store._reader import CypherReader, relation_record
+from graph.store._reader import CypherReader, hop_limit, relation_record
 from graph.store.base import LoadSummary, QueryResult, RelationRecord
 
 __all__ = ["BATCH_SIZE", "DATABASE_FILE", "EmbeddedStore"]
@@ -172,31 +172,38 @@ class EmbeddedStore(CypherReader):
         result.close()
         return rows
 
-    def _hop(self, ids: list[str], kinds: tuple[str, ...] | None, cap: int) -> list[RelationRecord]:
-        """Relations leaving or entering ``ids``, up to ``cap`` in each direction.
+    def _hop(
+        self, ids: list[str], kinds: tuple[str, ...] | None, cap: int, walked: set[str]
+    ) -> list[RelationRecord]:
+        """Relations leaving or entering ``ids``, not yet ``walked``: at most ``cap``.
 
-        A few ids are looked up one statement each (an index lookup, under a
-        millisecond); more take one list filter per direction (a scan of the entity
-        ids' offsets, 10 to 30 ms on 200,000 entities).
+        Limits as in ``CypherReader._hop``. A few ids are looked up one statement each
+        (an index lookup, under a millisecond); more take one list filter per
+        direction (a scan of the entity ids' offsets, 10 to 30 ms on 200,000 entities).
         """
         out: list[RelationRecord] = []
         offsets: list[int] | None = None
+        extra = {"walked": sorted(walked)} if walked else {}
         for outgoing in (True, False):
+            limit = hop_limit(cap, len(out), outgoing)
             if len(ids) > _FEW_IDS:
                 if offsets is None:
                     found = self._read(cypher.ladybug_offsets_query(), {"ids": ids})
                     offsets = [r["offset"] for r in found]
-                query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="list")
-                rows = self._read(query, {"offsets": offsets, "limit": cap})
+                query = cypher.hop_query(
+                    self.type_fn, kinds, outgoing=outgoing, mode="list", skip=bool(walked)
+                )
+                rows = self._read(query, {"offsets": offsets, "limit": limit, **extra})
                 out += [relation_record(r) for r in rows]
                 continue
-            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="one")
-            left = cap
+            query = cypher.hop_query(
+                self.type_fn, kinds, outgoing=outgoing, mode="one", skip=bool(walked)
+            )
             for id in ids:
-                if left <= 0:
+                if limit <= 0:
                     break
-                rows = self._read(query, {"id": id, "limit": left})
-                left -= len(rows)
+                rows = self._read(query, {"id": id, "limit": limit, **extra})
+                limit -= len(rows)
                 out += [relation_record(r) for r in rows]
         return out
 

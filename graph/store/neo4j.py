@@ -188,6 +188,14 @@ class Neo4jStore(CypherReader):
         )
         return [dict(r) for r in records]
 
+    def _read_many(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Read many rows as one row holding a list (see :func:`cypher.one_row`)."""
+        collected, names = cypher.one_row(query)
+        [row] = self._read(collected, params)
+        return [dict(zip(names, values, strict=True)) for values in row["rows"]]
+
     # --- writes -------------------------------------------------------------------------
 
     def load(
