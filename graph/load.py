@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,8 @@ from graph.errors import SchemaViolation
 __all__ = [
     "REL_COLUMNS",
     "Batch",
-    "ColumnBatch",
     "EntityRow",
     "batches",
-    "column_batches",
     "merge_entity",
     "read_facts",
     "relation_id",
@@ -107,134 +105,16 @@ def merge_entity(old: EntityRow, new: EntityRow) -> EntityRow:
     )
 
 
-@dataclass
-class Batch:
-    """Rows for whole documents, ready to write in one transaction."""
-
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    entities: dict[str, EntityRow] = field(default_factory=dict)
-    relations: list[dict[str, Any]] = field(default_factory=list)
-
-    def relations_by_type(self) -> dict[str, list[dict[str, Any]]]:
-        """Relation rows grouped by relation type."""
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for row in self.relations:
-            grouped.setdefault(row["type"], []).append(row)
-        return grouped
-
-    def endpoint_ids(self) -> set[str]:
-        """Every entity id a relation of the batch points at."""
-        return {row["head"] for row in self.relations} | {row["tail"] for row in self.relations}
-
-
-def _entity_row(entity: Any, document_id: str) -> EntityRow:
-    has_attrs = any(getattr(entity, a) is not None for a in _ATTRS)
-    aliases: list[str] = []
-    for alias in entity.aliases:
-        if alias != entity.name and alias not in aliases:
-            aliases.append(alias)
-    return EntityRow(
-        id=entity.id,
-        name=entity.name,
-        type=entity.type.value,
-        aliases=aliases,
-        equity=entity.equity,
-        total_assets=entity.total_assets,
-        deposits=entity.deposits,
-        attr_source=document_id if has_attrs else None,
-    )
-
-
-def _relation_rows(facts: Facts) -> list[dict[str, Any]]:
-    doc = facts.document.id
-    known = {e.id for e in facts.entities}
-    rows: dict[str, dict[str, Any]] = {}
-    for n, rel in enumerate(facts.relations):
-        for end in (rel.head, rel.tail):
-            if end not in known:
-                raise SchemaViolation(
-                    f"document {doc!r}: relation {n} ({rel.type.value}) points at entity "
-                    f"{end!r}, which is not among the document's entities"
-                )
-        statements = rel.evidence or (None,)
-        kind = rel.type.value
-        for ev in statements:
-            start = ev.start if ev is not None else None
-            rid = relation_id(doc, kind, rel.head, rel.tail, start)
-            if rid in rows:
-                continue
-            rows[rid] = {
-                "id": rid,
-                "head": rel.head,
-                "type": kind,
-                "tail": rel.tail,
-                "document_id": doc,
-                "confidence": rel.confidence,
-                "amount": rel.amount,
-                "currency": rel.currency,
-                "asset": rel.asset,
-                "quantity": rel.quantity,
-                "date": rel.date,
-                "status": rel.status,
-                "to": rel.to,
-                "negated": rel.negated,
-                "hedged": rel.hedged,
-                "speaker": rel.speaker,
-                "evidence": ev.text if ev is not None else "",
-                "start": start,
-                "end": ev.end if ev is not None else None,
-            }
-    return list(rows.values())
-
-
-def batches(
-    facts: Iterable[Facts], *, batch_size: int = 5000, ingested_at: str | None = None
-) -> Iterator[Batch]:
-    """Group facts into batches of whole documents holding about ``batch_size`` relations.
-
-    A document stated twice in ``facts`` is kept once (the last one wins).
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size is {batch_size}; expected a positive number")
-    stamp = ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
-    batch = Batch()
-    seen: dict[str, int] = {}
-    size = 0
-    for item in facts:
-        doc = item.document
-        rows = _relation_rows(item)
-        if doc.id in seen:
-            # the same document again in this batch: drop the earlier copy's rows
-            batch.relations = [r for r in batch.relations if r["document_id"] != doc.id]
-            batch.documents = [d for d in batch.documents if d["id"] != doc.id]
-        seen[doc.id] = 1
-        batch.documents.append(
-            {"id": doc.id, "title": doc.title, "source": doc.source, "ingested_at": stamp}
-        )
-        for entity in item.entities:
-            row = _entity_row(entity, doc.id)
-            old = batch.entities.get(row.id)
-            batch.entities[row.id] = row if old is None else merge_entity(old, row)
-        batch.relations.extend(rows)
-        size += max(len(rows), 1)
-        if size >= batch_size:
-            yield batch
-            batch, seen, size = Batch(), {}, 0
-    if batch.documents:
-        yield batch
-
-
 REL_COLUMNS = (
     "head", "tail", "id", "document_id", "confidence", "amount", "currency", "asset",
     "quantity", "date", "status", "to", "negated", "hedged", "speaker", "evidence",
     "start", "end",
 )  # fmt: skip
-"""Columns of a :meth:`ColumnBatch.relation_tables` table, in order."""
+"""Columns of a :meth:`Batch.relation_tables` table, in order."""
 
 _FLOAT = ("confidence", "amount", "quantity")
 _BOOL = ("negated", "hedged")
 _INT = ("start", "end")
-_ENT_GET = itemgetter("id", "name", "type", "aliases", *_ATTRS)
 
 
 def _arrow_type(pa: Any, column: str) -> Any:
@@ -248,22 +128,43 @@ def _arrow_type(pa: Any, column: str) -> Any:
 
 
 @dataclass
-class ColumnBatch:
-    """Whole documents, turned into Arrow tables (one per relation type) when written.
+class Batch:
+    """Whole documents, ready to write in one transaction (or one journalled append).
 
-    The same rows as :class:`Batch`, shaped for column-wise bulk writes: Arrow reads
-    the relations' fields straight from the validated facts, so no Python object is
-    made per relation except its id.
+    ``entities`` is the union of what the documents say of each entity. The relations
+    come in two shapes from the same facts: :attr:`relations`, one dict per statement
+    (parameter rows for Neo4j), and :meth:`relation_tables`, one Arrow table per
+    relation type, built with no Python object per row (bulk ``COPY`` for LadybugDB).
     """
 
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    entities: dict[str, EntityRow] = field(default_factory=dict)
+    ingested_at: str
     facts: dict[str, Facts] = field(default_factory=dict)
+    entities: dict[str, EntityRow] = field(default_factory=dict)
 
     @property
-    def size(self) -> int:
-        """Number of relations in the batch (before statements are counted)."""
-        return sum(len(f.relations) for f in self.facts.values())
+    def documents(self) -> list[dict[str, Any]]:
+        """The batch's documents as rows, in loading order."""
+        return [
+            {
+                "id": f.document.id,
+                "title": f.document.title,
+                "source": f.document.source,
+                "ingested_at": self.ingested_at,
+            }
+            for f in self.facts.values()
+        ]
+
+    @cached_property
+    def relations(self) -> list[dict[str, Any]]:
+        """One row per statement (relation and evidence sentence), documents in order."""
+        return [row for facts in self.facts.values() for row in _relation_rows(facts)]
+
+    def relations_by_type(self) -> dict[str, list[dict[str, Any]]]:
+        """Relation rows grouped by relation type."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in self.relations:
+            grouped.setdefault(row["type"], []).append(row)
+        return grouped
 
     def relation_tables(self) -> dict[str, Any]:
         """One ``pyarrow.Table`` per relation type, columns in :data:`REL_COLUMNS` order.
@@ -348,27 +249,70 @@ def _check_endpoints(facts: Facts) -> None:
                 )
 
 
-def _entity_row_fast(entity: Any, document_id: str) -> EntityRow:
-    id_, name, kind, aliases, equity, total_assets, deposits = _ENT_GET(entity.__dict__)
-    if name in aliases or len(set(aliases)) != len(aliases):
-        return _entity_row(entity, document_id)
-    has_attrs = equity is not None or total_assets is not None or deposits is not None
+def _entity_row(entity: Any, document_id: str) -> EntityRow:
+    aliases = entity.aliases
+    if entity.name in aliases or len(set(aliases)) != len(aliases):
+        aliases = dict.fromkeys(a for a in aliases if a != entity.name)
+    has_attrs = any(getattr(entity, a) is not None for a in _ATTRS)
     return EntityRow(
-        id_,
-        name,
-        kind.value,
+        entity.id,
+        entity.name,
+        entity.type.value,
         list(aliases),
-        equity,
-        total_assets,
-        deposits,
+        entity.equity,
+        entity.total_assets,
+        entity.deposits,
         document_id if has_attrs else None,
     )
 
 
-def column_batches(
+def _relation_rows(facts: Facts) -> list[dict[str, Any]]:
+    """One dict per statement of one document; a statement repeated is kept once."""
+    doc = facts.document.id
+    rows: dict[str, dict[str, Any]] = {}
+    for rel in facts.relations:
+        kind = rel.type.value
+        for ev in rel.evidence or (None,):
+            start = ev.start if ev is not None else None
+            rid = relation_id(doc, kind, rel.head, rel.tail, start)
+            if rid in rows:
+                continue
+            rows[rid] = {
+                "id": rid,
+                "head": rel.head,
+                "type": kind,
+                "tail": rel.tail,
+                "document_id": doc,
+                "confidence": rel.confidence,
+                "amount": rel.amount,
+                "currency": rel.currency,
+                "asset": rel.asset,
+                "quantity": rel.quantity,
+                "date": rel.date,
+                "status": rel.status,
+                "to": rel.to,
+                "negated": rel.negated,
+                "hedged": rel.hedged,
+                "speaker": rel.speaker,
+                "evidence": ev.text if ev is not None else "",
+                "start": start,
+                "end": ev.end if ev is not None else None,
+            }
+    return list(rows.values())
+
+
+def _statement_count(facts: Facts) -> int:
+    return max(sum(max(len(r.evidence), 1) for r in facts.relations), 1)
+
+
+def batches(
     facts: Iterable[Facts], *, batch_size: int = 5000, ingested_at: str | None = None
-) -> Iterator[ColumnBatch]:
-    """Like :func:`batches`, yielding :class:`ColumnBatch` (relations as Arrow tables).
+) -> Iterator[Batch]:
+    """Group facts into batches of whole documents holding about ``batch_size`` statements.
+
+    A document stated twice in one batch is kept once (the last one wins). A relation
+    that points at an entity its document does not list raises ``SchemaViolation``
+    before the batch is yielded.
 
     Examples
     --------
@@ -378,37 +322,32 @@ def column_batches(
     ...                  {"id": "b", "name": "B", "type": "Bank"}],
     ...     "relations": [{"head": "a", "type": "OWNS", "tail": "b", "confidence": 0.9,
     ...                    "evidence": [{"text": "A owns B.", "start": 0, "end": 9}]}]})
-    >>> [b] = column_batches([f])
+    >>> [b] = batches([f])
     >>> row = b.relation_tables()["OWNS"].to_pylist()[0]
-    >>> row["id"] == relation_id("d1", "OWNS", "a", "b", 0)
+    >>> row["id"] == b.relations[0]["id"] == relation_id("d1", "OWNS", "a", "b", 0)
     True
     """
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; expected a positive number")
     stamp = ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
-    batch = ColumnBatch()
+    batch = Batch(stamp)
     size = 0
     for item in facts:
-        doc = item.document
+        doc = item.document.id
         _check_endpoints(item)
-        if doc.id in batch.facts:
+        if doc in batch.facts:
             # the same document again in this batch: drop the earlier copy's rows
-            size -= max(len(batch.facts.pop(doc.id).relations), 1)
-            batch.documents = [d for d in batch.documents if d["id"] != doc.id]
-        batch.facts[doc.id] = item
-        batch.documents.append(
-            {"id": doc.id, "title": doc.title, "source": doc.source, "ingested_at": stamp}
-        )
-        entities = batch.entities
+            size -= _statement_count(batch.facts.pop(doc))
+        batch.facts[doc] = item
         for entity in item.entities:
-            row = _entity_row_fast(entity, doc.id)
-            old = entities.get(row.id)
-            entities[row.id] = row if old is None else merge_entity(old, row)
-        size += max(len(item.relations), 1)
+            row = _entity_row(entity, doc)
+            old = batch.entities.get(row.id)
+            batch.entities[row.id] = row if old is None else merge_entity(old, row)
+        size += _statement_count(item)
         if size >= batch_size:
             yield batch
-            batch, size = ColumnBatch(), 0
-    if batch.documents:
+            batch, size = Batch(stamp), 0
+    if batch.facts:
         yield batch
 
 

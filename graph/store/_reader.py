@@ -188,13 +188,31 @@ class CypherReader:
         both its lenders and its borrowers.
         """
         out: list[RelationRecord] = []
+        frontier = self._frontier(ids)
         for outgoing in (True, False):
-            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, skip=bool(walked))
-            params = {"ids": ids, "limit": hop_limit(cap, len(out), outgoing)}
-            if walked:
-                params["walked"] = sorted(walked)
-            out += [relation_record(r) for r in self._read_many(query, params)]
+            limit = hop_limit(cap, len(out), outgoing)
+            rows = self._hop_rows(frontier, kinds, outgoing, limit, sorted(walked))
+            out += [relation_record(r) for r in rows]
         return out
+
+    def _frontier(self, ids: list[str]) -> dict[str, Any]:
+        """Return the parameters that name a hop's start entities (both directions)."""
+        return {"ids": ids}
+
+    def _hop_rows(
+        self,
+        frontier: dict[str, Any],
+        kinds: tuple[str, ...] | None,
+        outgoing: bool,
+        limit: int,
+        walked: list[str],
+    ) -> list[dict[str, Any]]:
+        """Rows of at most ``limit`` relations one way from ``frontier``, none ``walked``."""
+        query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, skip=bool(walked))
+        params: dict[str, Any] = {**frontier, "limit": limit}
+        if walked:
+            params["walked"] = walked
+        return self._read_many(query, params)
 
     def relations(
         self,

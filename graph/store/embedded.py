@@ -23,11 +23,11 @@ from typing import Any
 
 from extract.model import Facts
 from graph.errors import QueryRefused, StoreError, StoreUnavailable
-from graph.load import ColumnBatch, EntityRow, column_batches, merge_entity
+from graph.load import Batch, EntityRow, batches, merge_entity
 from graph.store import cypher
 from graph.store._guard import check_read_only, rewrite_type
-from graph.store._reader import CypherReader, hop_limit, relation_record
-from graph.store.base import LoadSummary, QueryResult, RelationRecord
+from graph.store._reader import CypherReader
+from graph.store.base import LoadSummary, QueryResult
 
 __all__ = ["BATCH_SIZE", "DATABASE_FILE", "EmbeddedStore"]
 
@@ -41,12 +41,6 @@ DATABASE_FILE = "graph.lbug"
 _LOCK_FILE = ".lock"
 _JOURNAL_FILE = "pending-batch.json"
 _FEW_IDS = 8  # up to this many ids, a hop looks each up through the index
-
-
-def _arrow_tables() -> Any:
-    import pyarrow as pa
-
-    return pa
 
 
 class _FileLock:
@@ -172,40 +166,39 @@ class EmbeddedStore(CypherReader):
         result.close()
         return rows
 
-    def _hop(
-        self, ids: list[str], kinds: tuple[str, ...] | None, cap: int, walked: set[str]
-    ) -> list[RelationRecord]:
-        """Relations leaving or entering ``ids``, not yet ``walked``: at most ``cap``.
+    def _frontier(self, ids: list[str]) -> dict[str, Any]:
+        """Return a few ids as they are, more as their offsets in the entity table.
 
-        Limits as in ``CypherReader._hop``. A few ids are looked up one statement each
-        (an index lookup, under a millisecond); more take one list filter per
-        direction (a scan of the entity ids' offsets, 10 to 30 ms on 200,000 entities).
+        A few ids are then looked up one statement each (an index lookup, under a
+        millisecond); more take one statement filtering the entities' offsets (a scan,
+        10 to 30 ms on 200,000 entities).
         """
-        out: list[RelationRecord] = []
-        offsets: list[int] | None = None
-        extra = {"walked": sorted(walked)} if walked else {}
-        for outgoing in (True, False):
-            limit = hop_limit(cap, len(out), outgoing)
-            if len(ids) > _FEW_IDS:
-                if offsets is None:
-                    found = self._read(cypher.ladybug_offsets_query(), {"ids": ids})
-                    offsets = [r["offset"] for r in found]
-                query = cypher.hop_query(
-                    self.type_fn, kinds, outgoing=outgoing, mode="list", skip=bool(walked)
-                )
-                rows = self._read(query, {"offsets": offsets, "limit": limit, **extra})
-                out += [relation_record(r) for r in rows]
-                continue
-            query = cypher.hop_query(
-                self.type_fn, kinds, outgoing=outgoing, mode="one", skip=bool(walked)
-            )
-            for id in ids:
-                if limit <= 0:
-                    break
-                rows = self._read(query, {"id": id, "limit": limit, **extra})
-                limit -= len(rows)
-                out += [relation_record(r) for r in rows]
-        return out
+        if len(ids) <= _FEW_IDS:
+            return {"ids": ids}
+        found = self._read(cypher.ladybug_offsets_query(), {"ids": ids})
+        return {"offsets": [r["offset"] for r in found]}
+
+    def _hop_rows(
+        self,
+        frontier: dict[str, Any],
+        kinds: tuple[str, ...] | None,
+        outgoing: bool,
+        limit: int,
+        walked: list[str],
+    ) -> list[dict[str, Any]]:
+        """Rows of at most ``limit`` relations one way from ``frontier``, none ``walked``."""
+        extra = {"walked": walked} if walked else {}
+        skip = bool(walked)
+        if "offsets" in frontier:
+            query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="list", skip=skip)
+            return self._read(query, {**frontier, "limit": limit, **extra})
+        query = cypher.hop_query(self.type_fn, kinds, outgoing=outgoing, mode="one", skip=skip)
+        rows: list[dict[str, Any]] = []
+        for id in frontier["ids"]:
+            if len(rows) >= limit:
+                break
+            rows += self._read(query, {"id": id, "limit": limit - len(rows), **extra})
+        return rows
 
     def _rollback(self) -> None:
         try:
@@ -222,7 +215,7 @@ class EmbeddedStore(CypherReader):
         batch_size: int | None = None,
         on_batch: Callable[[LoadSummary], None] | None = None,
     ) -> LoadSummary:
-        """Write facts; each batch of whole documents lands in one transaction or not at all.
+        """Write facts; each batch of whole documents lands whole or not at all.
 
         Re-loading a document replaces its relationships (same ids), so counts do not
         change; entities are merged by id (aliases are a union).
@@ -233,7 +226,7 @@ class EmbeddedStore(CypherReader):
         collecting = gc.isenabled()
         gc.disable()
         try:
-            for batch in column_batches(facts, batch_size=batch_size or BATCH_SIZE):
+            for batch in batches(facts, batch_size=batch_size or BATCH_SIZE):
                 done = self._write_batch(batch)
                 docs += done.documents
                 ents += done.entities
@@ -245,7 +238,7 @@ class EmbeddedStore(CypherReader):
                 gc.enable()
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
-    def _write_batch(self, batch: ColumnBatch) -> LoadSummary:
+    def _write_batch(self, batch: Batch) -> LoadSummary:
         """Write one batch: journalled bulk ``COPY`` when it only adds, else one transaction.
 
         The relation tables are built in a second thread while LadybugDB copies the
@@ -253,7 +246,6 @@ class EmbeddedStore(CypherReader):
         """
         from concurrent.futures import ThreadPoolExecutor
 
-        pa = _arrow_tables()
         doc_ids = [d["id"] for d in batch.documents]
         old_docs = {
             r["id"]
@@ -265,11 +257,11 @@ class EmbeddedStore(CypherReader):
         with ThreadPoolExecutor(1, thread_name_prefix="fallout-arrow") as pool:
             tables = pool.submit(batch.relation_tables)
             if old_docs or changed:
-                return self._write_transaction(batch, pa, old_docs, new, changed, tables)
-            return self._write_appending(batch, pa, new, tables)
+                return self._write_transaction(batch, old_docs, new, changed, tables)
+            return self._write_appending(batch, new, tables)
 
     def _write_appending(
-        self, batch: ColumnBatch, pa: Any, new: list[dict[str, Any]], tables: Future[Any]
+        self, batch: Batch, new: list[dict[str, Any]], tables: Future[Any]
     ) -> LoadSummary:
         """Add new documents with one auto-committed ``COPY`` per table.
 
@@ -287,12 +279,9 @@ class EmbeddedStore(CypherReader):
         }
         self._write_journal(journal)
         try:
-            if new:
-                table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
-                self._execute("COPY Entity FROM $t", {"t": table})
+            self._copy("Entity", new)
             relations = self._copy_relations(tables.result())
-            table = pa.Table.from_pylist(batch.documents, schema=_DOC_SCHEMA(pa))
-            self._execute("COPY Document FROM $t", {"t": table})
+            self._copy("Document", batch.documents)
             if self.path is not None:
                 self._execute("CHECKPOINT")  # the batch is on disk from here on
         except BaseException:
@@ -303,8 +292,7 @@ class EmbeddedStore(CypherReader):
 
     def _write_transaction(
         self,
-        batch: ColumnBatch,
-        pa: Any,
+        batch: Batch,
         old_docs: set[str],
         new: list[dict[str, Any]],
         changed: list[dict[str, Any]],
@@ -325,15 +313,10 @@ class EmbeddedStore(CypherReader):
                     "d.ingested_at = row.ingested_at",
                     {"rows": [d for d in batch.documents if d["id"] in old_docs]},
                 )
-            new_docs = [d for d in batch.documents if d["id"] not in old_docs]
-            if new_docs:
-                table = pa.Table.from_pylist(new_docs, schema=_DOC_SCHEMA(pa))
-                self._execute("COPY Document FROM $t", {"t": table})
-            if new:
-                table = pa.Table.from_pylist(new, schema=_ENTITY_SCHEMA(pa))
-                self._execute("COPY Entity FROM $t", {"t": table})
+            self._copy("Document", [d for d in batch.documents if d["id"] not in old_docs])
+            self._copy("Entity", new)
             if changed:
-                table = pa.Table.from_pylist(changed, schema=_ENTITY_SCHEMA(pa))
+                table = _node_table("Entity", changed)
                 self._execute(cypher.ladybug_update_entities(), {"rows": table})
             relations = self._copy_relations(tables.result())
             self._execute("COMMIT")
@@ -344,6 +327,11 @@ class EmbeddedStore(CypherReader):
             self._execute("CHECKPOINT")  # the batch is on disk from here on
         return LoadSummary(documents=len(batch.documents), entities=len(new), relations=relations)
 
+    def _copy(self, label: str, rows: list[dict[str, Any]]) -> None:
+        """Bulk-insert rows into a node table (nothing when there are none)."""
+        if rows:
+            self._execute(f"COPY {label} FROM $t", {"t": _node_table(label, rows)})
+
     def _copy_relations(self, tables: Mapping[str, Any]) -> int:
         """``COPY`` each relation type's Arrow table; returns the row count."""
         relations = 0
@@ -352,7 +340,7 @@ class EmbeddedStore(CypherReader):
             self._execute(f"COPY {rel_type} FROM $t", {"t": _rel_table(table)})
         return relations
 
-    def _entity_rows(self, batch: ColumnBatch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _entity_rows(self, batch: Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Split the batch's entities into new rows and stored ones that the batch changes."""
         ids = sorted(batch.entities)
         if self._read(cypher.count_queries()["entities"])[0]["n"] == 0:
@@ -528,30 +516,18 @@ def _line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _ENTITY_SCHEMA(pa: Any) -> Any:  # noqa: N802 - a constant built on first use
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("name", pa.string()),
-            ("type", pa.string()),
-            ("aliases", pa.list_(pa.string())),
-            ("equity", pa.float64()),
-            ("total_assets", pa.float64()),
-            ("deposits", pa.float64()),
-            ("attr_source", pa.string()),
-        ]
-    )
+_DOCUMENT_FIELDS = ("id", "title", "source", "ingested_at")
+_FLOAT_FIELDS = ("equity", "total_assets", "deposits")
 
 
-def _DOC_SCHEMA(pa: Any) -> Any:  # noqa: N802
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("title", pa.string()),
-            ("source", pa.string()),
-            ("ingested_at", pa.string()),
-        ]
-    )
+def _node_table(label: str, rows: list[dict[str, Any]]) -> Any:
+    """Rows of the ``Entity`` or ``Document`` table as Arrow, typed as its columns are."""
+    import pyarrow as pa
+
+    fields = cypher.ENTITY_FIELDS if label == "Entity" else _DOCUMENT_FIELDS
+    types = {"aliases": pa.list_(pa.string()), **{f: pa.float64() for f in _FLOAT_FIELDS}}
+    schema = pa.schema([(f, types.get(f, pa.string())) for f in fields])
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _rel_table(table: Any) -> Any:
