@@ -16,7 +16,14 @@ from graph.contagion.result import (
     Transmission,
 )
 
-__all__ = ["PATHS_PER_ROUND", "column_transmissions", "finish", "snapshot", "transmissions"]
+__all__ = [
+    "PATHS_PER_ROUND",
+    "column_transmissions",
+    "finish",
+    "snapshot",
+    "stress_totals",
+    "transmissions",
+]
 
 #: at most this many path steps are kept per round and channel: the largest losses
 PATHS_PER_ROUND = 10_000
@@ -92,6 +99,34 @@ def column_transmissions(
         channel,
         min_loss=min_loss,
     )
+
+
+def stress_totals(
+    key: str,
+    weight: np.ndarray,
+    equity: np.ndarray,
+    u: np.ndarray,
+    h0: np.ndarray,
+    dead: np.ndarray,
+    dead_at_start: np.ndarray,
+    rounds: int,
+) -> dict[str, float]:
+    """Totals of a stress model (DebtRank, cascade) from final and initial relative losses.
+
+    ``u`` and ``h0`` may exceed 1 (losses beyond equity); the stress ``key`` counts them
+    capped at 1, ``gross_loss`` uncapped.
+    """
+    h = np.minimum(u, 1.0)
+    h_start = np.minimum(h0, 1.0)
+    return {
+        key: float(weight @ (h - h_start)),
+        "original_stress": float(weight @ h_start),
+        "equity_loss": float(equity @ (h - h_start)),
+        "gross_loss": float(equity @ (u - h0)),
+        "defaults": float(np.count_nonzero(dead)),
+        "additional_defaults": float(np.count_nonzero(dead & ~dead_at_start)),
+        "rounds": float(rounds),
+    }
 
 
 def finish(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from graph.contagion._common import column_transmissions, finish, snapshot
+from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
 from graph.contagion._validate import (
     initial_stress,
     require_choice,
@@ -219,15 +219,6 @@ def debtrank(
                 rounds=t,
             )
     h = np.minimum(u, 1.0)
-    h_start = np.minimum(h0, 1.0)
-    totals = {
-        "debtrank": float(w @ (h - h_start)),
-        "original_stress": float(w @ h_start),
-        "equity_loss": float(equity @ (h - h_start)),
-        "gross_loss": float(equity @ (u - h0)),
-        "defaults": float(np.count_nonzero(dead)),
-        "additional_defaults": float(np.count_nonzero(dead & (h0 < default_threshold))),
-        "rounds": float(t),
-    }
+    totals = stress_totals("debtrank", w, equity, u, h0, dead, h0 >= default_threshold, t)
     return finish("debtrank", params, ids, rounds=rounds, paths=paths, defaulted=dead,
                   equity_loss=equity * h, relative_loss=h, payment=None, totals=totals)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from graph.contagion._common import column_transmissions, finish, snapshot
+from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
 from graph.contagion._validate import (
     initial_stress,
     require_fraction,
@@ -151,15 +151,6 @@ def default_cascade(
         dead = now
         rounds.append(snapshot(t, ids, np.minimum(u, 1.0), fresh))
     h = np.minimum(u, 1.0)
-    h_start = np.minimum(h0, 1.0)
-    totals = {
-        "stress": float(w @ (h - h_start)),
-        "original_stress": float(w @ h_start),
-        "equity_loss": float(equity @ (h - h_start)),
-        "gross_loss": float(equity @ (u - h0)),
-        "defaults": float(np.count_nonzero(dead)),
-        "additional_defaults": float(np.count_nonzero(dead & (h0 < threshold - tol))),
-        "rounds": float(t),
-    }
+    totals = stress_totals("stress", w, equity, u, h0, dead, h0 >= threshold - tol, t)
     return finish("cascade", params, ids, rounds=rounds, paths=paths, defaulted=dead,
                   equity_loss=equity * h, relative_loss=h, payment=None, totals=totals)
