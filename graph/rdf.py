@@ -178,6 +178,16 @@ def load_shapes() -> Graph:
     return Graph().parse(data=text, format="turtle")
 
 
+def _term(terms: Mapping[str, URIRef], what: str, id: str, kind: str) -> URIRef:
+    """Return the ontology term of a kind or relation type; an unknown one names the item."""
+    term = terms.get(kind)
+    if term is None:
+        raise SchemaViolation(
+            f"{what} {id!r} has type {kind!r}; expected one of " + ", ".join(terms)
+        )
+    return term
+
+
 def _triples(dump: GraphDump) -> Iterator[Triple]:
     """Yield the triples of ``dump``; objects are IRIs or plain Python values."""
     for doc in dump.documents:
@@ -189,12 +199,7 @@ def _triples(dump: GraphDump) -> Iterator[Triple]:
         if doc.ingested_at:
             yield s, FALLOUT.ingestedAt, doc.ingested_at
     for ent in dump.entities:
-        kind = KIND_CLASSES.get(ent.type)
-        if kind is None:
-            raise SchemaViolation(
-                f"entity {ent.id!r} has type {ent.type!r}; expected one of "
-                + ", ".join(KIND_CLASSES)
-            )
+        kind = _term(KIND_CLASSES, "entity", ent.id, ent.type)
         s = _iri("entity", ent.id)
         yield s, RDF.type, kind
         yield s, FALLOUT.entityId, ent.id
@@ -211,12 +216,7 @@ def _triples(dump: GraphDump) -> Iterator[Triple]:
         if ent.attr_source is not None:
             yield s, FALLOUT.attributeSource, ent.attr_source
     for rel in dump.relations:
-        predicate = RELATION_PROPERTIES.get(rel.type)
-        if predicate is None:
-            raise SchemaViolation(
-                f"relation {rel.id!r} has type {rel.type!r}; expected one of "
-                + ", ".join(RELATION_PROPERTIES)
-            )
+        predicate = _term(RELATION_PROPERTIES, "relation", rel.id, rel.type)
         head, tail = _iri("entity", rel.head), _iri("entity", rel.tail)
         if not rel.negated:
             yield head, predicate, tail
