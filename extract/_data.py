@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extract.errors import PipelineConfigError
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 __all__ = [
     "Cues",
@@ -22,9 +25,19 @@ __all__ = [
     "load_gazetteer",
     "normalise",
     "ontology_path",
+    "token_texts",
 ]
 
 _NON_WORD = re.compile(r"[^\w$]+")
+
+
+def token_texts(doc: Doc) -> list[str]:
+    """Return the token texts of ``doc``, computed once and cached in ``doc.user_data``."""
+    cached: list[str] | None = doc.user_data.get("fallout_texts")
+    if cached is None or len(cached) != len(doc):
+        cached = [t.text for t in doc]
+        doc.user_data["fallout_texts"] = cached
+    return cached
 
 
 def ontology_path(name: str) -> Path:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extract._data import Gazetteer, kebab, load_cues, load_gazetteer, normalise
+from extract._data import Gazetteer, kebab, load_cues, load_gazetteer, normalise, token_texts
 from extract.model import ORGANISATION_TYPES
 from extract.transcript import handle_to_name
 
@@ -146,14 +146,6 @@ def resolve_doc(doc: Doc, gaz: Gazetteer) -> tuple[dict[str, EntityRecord], list
     return records, occurrences
 
 
-def _texts(doc: Doc) -> list[str]:
-    cached = doc.user_data.get("fallout_texts")
-    if cached is None or len(cached) != len(doc):
-        cached = [t.text for t in doc]
-        doc.user_data["fallout_texts"] = cached
-    return cached
-
-
 def _name_parts(
     doc: Doc, records: dict[str, EntityRecord], occurrences: list[Occurrence], stop: set[str]
 ) -> None:
@@ -176,7 +168,7 @@ def _name_parts(
     covered = bytearray(len(doc))
     for ent in doc.ents:
         covered[ent.start : ent.end] = b"\x01" * (ent.end - ent.start)
-    for i, text in enumerate(_texts(doc)):
+    for i, text in enumerate(token_texts(doc)):
         rec_id = parts.get(text)
         if rec_id is not None and not covered[i]:
             token = doc[i]
@@ -200,7 +192,7 @@ def _references(
     k = 0
     last: dict[str, str] = {}
     refs: list[Occurrence] = []
-    lows = [t.lower() for t in _texts(doc)]
+    lows = [t.lower() for t in token_texts(doc)]
     n = len(lows)
     triggers = {"the", "'s", "\u2019s", *pronouns}
     for i, low in enumerate(lows):

@@ -12,7 +12,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from extract._data import load_cues, load_gazetteer
+from extract._data import load_cues, load_gazetteer, token_texts
 from extract.components.gazetteer import SPANS_KEY as GAZETTEER_KEY
 from extract.transcript import parse_transcript
 
@@ -32,15 +32,6 @@ RULES_KEY = "fallout_rules"
 _SENT_END = frozenset({".", "!", "?", "...", "\u2026", "?!", "!?"})
 _CLOSERS = frozenset({"\u201d", '"', ")", "\u2019"})
 _TICKER = re.compile(r"^\$?[A-Z][A-Z0-9]{1,6}$")
-
-
-def token_texts(doc: Doc) -> list[str]:
-    """Return the token texts of ``doc``, computed once and cached in ``doc.user_data``."""
-    cached = doc.user_data.get("fallout_texts")
-    if cached is None or len(cached) != len(doc):
-        cached = [t.text for t in doc]
-        doc.user_data["fallout_texts"] = cached
-    return cached
 
 
 def _is_name_text(text: str) -> bool:
