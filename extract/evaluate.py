@@ -21,6 +21,7 @@ __all__ = [
     "Score",
     "evaluate_dir",
     "evaluate_file",
+    "gold_names_of",
     "load_gold",
     "score_doc",
 ]
@@ -148,18 +149,7 @@ def load_gold(path: Path) -> Gold:
 
 def score_doc(facts: Facts, gold: Gold) -> DocScore:
     """Score one document's facts against its gold annotation."""
-    gold_forms: dict[str, set[str]] = {}
-    for g in gold.entities:
-        forms = {normalise(g["name"]), *(normalise(a) for a in g["aliases"])}
-        gold_forms[g["name"]] = {f for f in forms if f}
-    pred_map: dict[str, set[str]] = {}
-    for ent in facts.entities:
-        forms = {
-            normalise(ent.name),
-            *(normalise(a) for a in ent.aliases),
-            *(normalise(m.text) for m in ent.mentions),
-        }
-        pred_map[ent.id] = {name for name, gf in gold_forms.items() if gf & forms}
+    pred_map = gold_names_of(facts, gold)
     ents = Score(predicted=len(facts.entities), gold=len(gold.entities))
     ents.correct_predicted = sum(1 for v in pred_map.values() if v)
     found = set().union(*pred_map.values()) if pred_map else set()
@@ -199,7 +189,7 @@ def score_doc(facts: Facts, gold: Gold) -> DocScore:
         rels,
         missed,
         spurious,
-        missed_entities=sorted(set(gold_forms) - found),
+        missed_entities=sorted({g["name"] for g in gold.entities} - found),
         spurious_entities=sorted(names[k] for k, v in pred_map.items() if not v),
     )
 
@@ -244,3 +234,20 @@ def evaluate_file(
     read = read_file(text_path)
     facts, _ = doc_to_facts(pipe(read.text), read.document)
     return score_doc(facts, load_gold(Path(gold_path)))
+
+
+def gold_names_of(facts: Facts, gold: Gold) -> dict[str, set[str]]:
+    """Map each predicted entity id to the gold entity names it matches (by surface form)."""
+    gold_forms: dict[str, set[str]] = {}
+    for g in gold.entities:
+        forms = {normalise(g["name"]), *(normalise(a) for a in g["aliases"])}
+        gold_forms[g["name"]] = {f for f in forms if f}
+    out: dict[str, set[str]] = {}
+    for ent in facts.entities:
+        forms = {
+            normalise(ent.name),
+            *(normalise(a) for a in ent.aliases),
+            *(normalise(m.text) for m in ent.mentions),
+        }
+        out[ent.id] = {name for name, gf in gold_forms.items() if gf & forms}
+    return out

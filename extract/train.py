@@ -6,8 +6,12 @@ import json
 import random
 import re
 import time
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from extract.errors import GoldFormatError
 from extract.model import EntityType
@@ -121,3 +125,201 @@ def train(
         "seconds": round(time.perf_counter() - started, 1),
         "output": str(target),
     }
+
+
+CORPUS_DIR = TRAIN_DIR.parent
+"""All annotated corpora: the old ``train`` and ``heldout`` splits and ``reporting/``."""
+
+RELATION_TRAIN_DIRS = (
+    CORPUS_DIR / "train",
+    CORPUS_DIR / "heldout",
+    CORPUS_DIR / "reporting" / "train",
+)
+"""What the relation scorer learns from (the frozen ``reporting/test`` split is never read)."""
+
+RELATION_DEV_DIR = CORPUS_DIR / "reporting" / "dev"
+"""Where the scorer's threshold is picked."""
+
+SCORER = "fallout_relation_scorer"
+
+
+def _gold_pairs(folders: Iterable[Path]) -> list[Path]:
+    pairs: list[Path] = []
+    for folder in folders:
+        if folder.is_dir():
+            pairs += sorted(p for p in folder.glob("*.json") if p.with_suffix(".txt").exists())
+    return pairs
+
+
+def _labels_for(
+    text: str,
+    cands: list[Any],
+    feats: list[list[str]],
+    names: dict[str, set[str]],
+    gold_rels: list[dict[str, Any]],
+) -> np.ndarray:
+    """One row of 0/1 labels per candidate, from the gold relations and their evidence."""
+    from extract.components.scorer import LABELS
+
+    index = {label: i for i, label in enumerate(LABELS)}
+    spans: list[tuple[str, str, str, int, int]] = []
+    for r in gold_rels:
+        if r.get("negated"):
+            continue
+        ev = r.get("evidence") or ""
+        at = text.find(ev) if ev else -1
+        spans.append((r["head"], r["type"], r["tail"], at, at + len(ev) if at >= 0 else -1))
+    y = np.zeros((len(cands), len(LABELS)), dtype=np.float32)
+    for i, (cand, f) in enumerate(zip(cands, feats, strict=True)):
+        ga, gb = names.get(cand.a.entity_id, set()), names.get(cand.b.entity_id, set())
+        if not ga or not gb:
+            continue
+        for head, rtype, tail, s, e in spans:
+            if head in ga and tail in gb:
+                label = f"{rtype}>"
+            elif head in gb and tail in ga:
+                label = f"{rtype}>" if rtype == "AFFILIATED_WITH" else f"{rtype}<"
+            else:
+                continue
+            if (s <= cand.b.start and cand.b.end <= e) or f"R={label}" in f:
+                y[i, index[label]] = 1.0
+    return y
+
+
+def relation_examples(
+    nlp: Language, folders: Iterable[Path]
+) -> tuple[list[list[str]], np.ndarray, list[tuple[Path, Any]]]:
+    """Candidate features and labels of every gold document of ``folders``.
+
+    Returns the features, the label matrix, and the processed documents (for tuning).
+    """
+    from extract.evaluate import gold_names_of, load_gold
+    from extract.pipeline import doc_to_facts
+    from extract.readers import read_file
+
+    scorer = nlp.get_pipe(SCORER)
+    feats: list[list[str]] = []
+    ys: list[np.ndarray] = []
+    docs: list[tuple[Path, Any]] = []
+    with nlp.select_pipes(disable=[SCORER]):
+        for gold_path in _gold_pairs(folders):
+            raw = json.loads(gold_path.read_text(encoding="utf-8"))
+            gold = load_gold(gold_path)
+            read = read_file(gold_path.with_suffix(".txt"))
+            doc = nlp(read.text)
+            facts, _ = doc_to_facts(doc, read.document)
+            cands, f = scorer.describe(doc)  # type: ignore[attr-defined]
+            names = gold_names_of(facts, gold)
+            ys.append(_labels_for(doc.text, cands, f, names, raw.get("relations", [])))
+            feats += f
+            docs.append((gold_path, (doc, read.document)))
+    y = np.concatenate(ys) if ys else np.zeros((0, 0), dtype=np.float32)
+    return feats, y, docs
+
+
+def fit_scorer(
+    feats: list[list[str]],
+    y: np.ndarray,
+    *,
+    l2: float = 1.0,
+    min_count: int = 2,
+    positive_weight: float = 2.0,
+) -> tuple[dict[int, int], np.ndarray]:
+    """Fit the multi-label logistic model (L-BFGS, deterministic) on hashed features.
+
+    Returns the feature table (hash -> row) and the weights, whose last row is the bias.
+    """
+    from scipy import sparse
+    from scipy.optimize import minimize
+
+    from extract.components.scorer import _hash
+
+    counts: Counter[int] = Counter(h for f in feats for h in {_hash(x) for x in f})
+    kept = sorted(h for h, c in counts.items() if c >= min_count)
+    vocab = {h: i for i, h in enumerate(kept)}
+    rows, cols = [], []
+    for i, f in enumerate(feats):
+        for col in sorted({vocab[h] for h in (_hash(x) for x in f) if h in vocab}):
+            rows.append(i)
+            cols.append(col)
+    n, d, k = len(feats), len(vocab), y.shape[1]
+    x = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, d))
+    x = sparse.hstack([x, sparse.csr_matrix(np.ones((n, 1)))], format="csr")
+    sample_w = np.where(y > 0, positive_weight, 1.0)
+    reg = np.ones((d + 1, 1))
+    reg[-1] = 0.0
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(d + 1, k)
+        z = x @ w
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        eps = 1e-9
+        ll = -(sample_w * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))).sum()
+        ll += 0.5 * l2 * float((reg * w * w).sum())
+        grad = x.T @ (sample_w * (p - y)) + l2 * reg * w
+        return float(ll), np.asarray(grad).ravel()
+
+    w0 = np.zeros((d + 1) * k)
+    res = minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 400})
+    return vocab, res.x.reshape(d + 1, k).astype(np.float32)
+
+
+def tune_threshold(
+    scorer: Any, docs: list[tuple[Path, Any]], *, min_precision: float = 0.8
+) -> tuple[float, dict[str, float]]:
+    """Pick the threshold of best relation F1 on ``docs``.
+
+    Thresholds that reach ``min_precision`` win over those that do not.
+    """
+    from extract.evaluate import Score, load_gold, score_doc
+    from extract.pipeline import doc_to_facts
+
+    saved = [(doc._.fallout_relations, Counter(doc._.fallout_drops or {})) for _, (doc, _) in docs]
+    best: tuple[tuple[bool, float], float, dict[str, float]] | None = None
+    for threshold in np.arange(0.2, 0.86, 0.05):
+        scorer.threshold = float(threshold)
+        total = Score()
+        for (gold_path, (doc, document)), (rels, drops) in zip(docs, saved, strict=True):
+            doc._.fallout_relations = list(rels)
+            doc._.fallout_drops = Counter(drops)
+            scorer(doc)
+            facts, _ = doc_to_facts(doc, document)
+            total.add(score_doc(facts, load_gold(gold_path)).relations)
+        key = (total.precision >= min_precision, total.f1)
+        figures = {"precision": total.precision, "recall": total.recall, "f1": total.f1}
+        if best is None or key > best[0]:
+            best = (key, float(threshold), figures)
+    for (_, (doc, _)), (rels, drops) in zip(docs, saved, strict=True):
+        doc._.fallout_relations, doc._.fallout_drops = rels, drops
+    assert best is not None
+    scorer.threshold = best[1]
+    return best[1], best[2]
+
+
+def train_scorer(
+    nlp: Language,
+    *,
+    train_dirs: Iterable[Path] = RELATION_TRAIN_DIRS,
+    dev_dir: Path | None = RELATION_DEV_DIR,
+    l2: float = 1.0,
+    positive_weight: float = 2.0,
+) -> dict[str, Any]:
+    """Train the relation scorer of ``nlp`` in place and pick its threshold on dev."""
+    started = time.perf_counter()
+    feats, y, _ = relation_examples(nlp, train_dirs)
+    vocab, weights = fit_scorer(feats, y, l2=l2, positive_weight=positive_weight)
+    scorer = nlp.get_pipe(SCORER)
+    scorer.set_model(vocab, weights, 0.5)  # type: ignore[attr-defined]
+    summary: dict[str, Any] = {
+        "candidates": len(feats),
+        "positives": int(y.sum()),
+        "features": len(vocab),
+    }
+    if dev_dir is not None and _gold_pairs([dev_dir]):
+        _, _, dev_docs = relation_examples(nlp, [dev_dir])
+        threshold, figures = tune_threshold(scorer, dev_docs)
+        summary.update(
+            threshold=round(threshold, 2), dev={k: round(v, 4) for k, v in figures.items()}
+        )
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary

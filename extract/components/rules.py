@@ -261,9 +261,18 @@ class EntityMerger:
             pieces: list[tuple[int, int]] = []
             subdocs: list[Doc] = []
             for k, doc in enumerate(docs):
+                texts = token_texts(doc)
+                spaces = [bool(t.whitespace_) for t in doc]
                 for sent_start, sent_end in self._unexplained(doc):
-                    span = doc[sent_start:sent_end]
-                    subdocs.append(span.as_doc())
+                    # a fresh Doc per sentence: Span.as_doc copies the whole document's
+                    # arrays each time, which made long documents quadratic
+                    subdocs.append(
+                        Doc(
+                            doc.vocab,
+                            words=texts[sent_start:sent_end],
+                            spaces=spaces[sent_start:sent_end],
+                        )
+                    )
                     pieces.append((k, sent_start))
             found: list[list[Span]] = [[] for _ in docs]
             for (k, offset), sub in zip(pieces, ner.pipe(subdocs, batch_size=512), strict=True):

@@ -1,0 +1,482 @@
+"""``fallout_relation_scorer``: a learned scorer over candidate entity pairs.
+
+The cue rules of ``fallout_relations`` were tuned on one corpus and do not carry over to
+reporting worded differently. This component looks at every pair of entity occurrences
+within a sentence and across two adjacent sentences (names and resolved references alike),
+describes the pair by hand-built features (the words between and around, the kinds, the
+distance and punctuation, and which cue rules fired on it) and scores each relation type
+and direction with a multi-label logistic model trained on the annotated corpus by
+``fallout train``. A relation is kept when its score clears the threshold picked on the
+dev split; the rules then only vote, through their feature.
+
+The weights are plain arrays saved with the pipeline (``to_disk``/``from_disk``), so a
+saved pipeline scores offline. Without weights (a pipeline built from ``config.cfg`` and
+never trained) the component passes the rule relations through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extract._data import load_cues
+from extract._schema import load_relation_schema
+from extract.components.attributes import Quantity
+from extract.components.relations import _merge
+from extract.model import ORGANISATION_TYPES, DropReason
+from extract.resolve import EntityRecord, Occurrence
+
+__all__ = [
+    "LABELS",
+    "Candidate",
+    "RelationScorer",
+    "candidates",
+    "pair_features",
+    "make_scorer",
+]
+
+RELATION_TYPES = (
+    "LENT_TO",
+    "PLEDGED_COLLATERAL",
+    "ISSUED",
+    "HOLDS",
+    "DEPOSITED_WITH",
+    "ACQUIRED",
+    "OWNS",
+    "AFFILIATED_WITH",
+    "INVESTED_IN",
+    "LEADS",
+    "WORKS_FOR",
+    "LIQUIDATED",
+    "EXPOSED_TO",
+)
+LABELS: tuple[str, ...] = tuple(f"{t}>" for t in RELATION_TYPES) + tuple(
+    f"{t}<" for t in RELATION_TYPES if t != "AFFILIATED_WITH"
+)
+"""One label per relation type and direction: ``T>`` the earlier mention is the head."""
+
+_ORG = frozenset(k.value for k in ORGANISATION_TYPES)
+_WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[$\u20ac\u00a3%]|[^\w\s]")
+_POSS = re.compile(r"['\u2019]s?\b")
+_MAX_WITHIN = 320  # characters between two mentions of one sentence
+_MAX_SIDE = 12  # words of a sentence kept on each side of a cross-sentence pair
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|\s[\u2013\u2014-]\s|,\s*(?:said|says|according|while|whereas|which|who|after|"
+    r"before|when|but|although|though|as)\b"
+)
+
+
+def _coarse(kind: str) -> str:
+    if kind == "Person":
+        return "P"
+    if kind in ("Token", "Stablecoin"):
+        return "T"
+    return "O" if kind in _ORG else "X"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Two occurrences, ``a`` before ``b``, within one sentence or two adjacent ones."""
+
+    a: Occurrence
+    b: Occurrence
+    start: int  # the evidence window: the sentence, or both sentences
+    end: int
+    across: bool
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def candidates(
+    sentences: list[tuple[int, int]], occs: list[Occurrence], *, across: bool = True
+) -> list[Candidate]:
+    """Return the candidate pairs of a document, each pair of entities once per window.
+
+    ``occs`` must be sorted by start. Within a sentence, every two occurrences of
+    different entities no more than ``_MAX_WITHIN`` characters apart; across two
+    adjacent sentences, every occurrence of the first with every one of the second.
+    """
+    starts = [o.start for o in occs]
+    per_sent: list[list[Occurrence]] = []
+    for s, e in sentences:
+        lo, hi = bisect_left(starts, s), bisect_left(starts, e)
+        per_sent.append(_first_per_entity(occs[lo:hi]))
+    out: list[Candidate] = []
+    for k, (s, e) in enumerate(sentences):
+        mine = per_sent[k]
+        for i, a in enumerate(mine):
+            for b in mine[i + 1 :]:
+                if b.entity_id != a.entity_id and b.start - a.end <= _MAX_WITHIN:
+                    out.append(Candidate(a, b, s, e, False))
+        if across and k + 1 < len(sentences) and mine:
+            nxt = per_sent[k + 1]
+            ids = {o.entity_id for o in mine}
+            for a in mine:
+                for b in nxt:
+                    if b.entity_id != a.entity_id and b.entity_id not in ids:
+                        out.append(Candidate(a, b, s, sentences[k + 1][1], True))
+    return out
+
+
+def _first_per_entity(occs: Iterable[Occurrence]) -> list[Occurrence]:
+    """Drop overlapping occurrences and later repeats of an entity within a sentence."""
+    seen: set[str] = set()
+    out: list[Occurrence] = []
+    last_end = -1
+    for o in occs:
+        if o.start < last_end:
+            continue
+        last_end = o.end
+        if o.entity_id in seen:
+            continue
+        seen.add(o.entity_id)
+        out.append(o)
+    return out
+
+
+def _masked(text: str, start: int, end: int, inner: list[Occurrence]) -> list[str]:
+    """Words of ``text[start:end]`` with inner entity mentions replaced by their kind."""
+    words: list[str] = []
+    pos = start
+    for o in inner:
+        if o.start < pos or o.end > end:
+            continue
+        words.extend(_words(text[pos : o.start]))
+        words.append("<" + _coarse(o.type) + ">")
+        pos = o.end
+    words.extend(_words(text[pos:end]))
+    return words
+
+
+def pair_features(
+    text: str,
+    cand: Candidate,
+    sent_a: tuple[int, int],
+    sent_b: tuple[int, int],
+    inner: list[Occurrence],
+    rules: list[str],
+) -> list[str]:
+    """Describe a candidate pair by feature strings (hashed by the scorer)."""
+    a, b = cand.a, cand.b
+    ka, kb = a.type, b.type
+    ca, cb = _coarse(ka), _coarse(kb)
+    cc = ca + cb
+    f = [f"K={ka}|{kb}", f"C={cc}"]
+    if a.ref:
+        f += ["refa", "refa=" + text[a.start : a.end].lower()]
+    if b.ref:
+        f += ["refb", "refb=" + text[b.start : b.end].lower()]
+    if _POSS.match(text, a.end):
+        f.append("possa")
+    if _POSS.match(text, b.end):
+        f.append("possb")
+    if cand.across:
+        left = _masked(text, a.end, sent_a[1], inner)[:_MAX_SIDE]
+        right = _masked(text, sent_b[0], b.start, inner)[-_MAX_SIDE:]
+        f += ["X", f"X={cc}", f"XL={min(len(left), 6)}", f"XR={min(len(right), 6)}"]
+        f += [f"xl={w}" for w in left] + [f"xr={w}" for w in right]
+        f += [f"xr{cc}={w}" for w in right]
+        if right:
+            f.append(f"xr1={right[0]}")
+        between = right
+    else:
+        between = _masked(text, a.end, b.start, inner)
+        n = len(between)
+        f.append(f"D={min(n // 3, 8)}")
+        if n <= 24:
+            f += [f"w={w}" for w in between]
+            f += [f"w{cc}={w}" for w in between]
+            f += [f"bg={x}_{y}" for x, y in zip(between, between[1:], strict=False)]
+        else:
+            f.append("long")
+            f += [f"w={w}" for w in between[:5] + between[-5:]]
+        if between:
+            f += [f"f={between[0]}", f"l={between[-1]}", f"f{cc}={between[0]}"]
+            f += [f"l{cc}={between[-1]}", f"fl={between[0]}_{between[-1]}"]
+            if n >= 2:
+                f += [f"f2={between[0]}_{between[1]}", f"l2={between[-2]}_{between[-1]}"]
+        else:
+            f.append("adjacent")
+        f.append(f"I={min(sum(1 for o in inner if a.end <= o.start < b.start), 3)}")
+        gap = text[a.end : b.start]
+        f.append(f"comma={min(gap.count(','), 3)}")
+        if "(" in gap or ")" in gap:
+            f.append("paren")
+        if _CLAUSE_BREAK.search(gap):
+            f.append("clausebreak")
+    before = _masked(text, sent_a[0], a.start, inner)[-3:]
+    after = _masked(text, b.end, sent_b[1], inner)[:3]
+    f += [f"pl={w}" for w in before] + [f"nr={w}" for w in after]
+    if before:
+        f += [f"p1={before[-1]}", f"p1{cc}={before[-1]}"]
+    else:
+        f.append("p1=^")
+    if after:
+        f += [f"n1={after[0]}", f"n1{cc}={after[0]}"]
+    else:
+        f.append("n1=$")
+    f += [f"R={r}" for r in rules] + [f"R{cc}={r}" for r in rules]
+    if not rules:
+        f.append("R=none")
+    sentence_end = text[sent_b[0] : sent_b[1]].rstrip()
+    if sentence_end.endswith("?"):
+        f.append("question")
+    return f
+
+
+def _hash(feature: str) -> int:
+    return zlib.crc32(feature.encode("utf-8"))
+
+
+class RelationScorer:
+    """Score candidate pairs with a multi-label linear model and keep the likely relations."""
+
+    def __init__(self, name: str, threshold: float = 0.5, across: bool = True) -> None:
+        self.name = name
+        self.threshold = threshold
+        self.across = across
+        self.vocab: dict[int, int] = {}
+        self.weights: np.ndarray | None = None  # (features + 1 bias row, labels)
+        self.schema = load_relation_schema()
+        cues = load_cues()
+        self.negation = cues.negation
+        self.hedging = cues.hedging
+        self.hedging_near = cues.hedging_near
+        self.hedge_factor = float(cues.raw["hedged_confidence_factor"])
+
+    # -- the model ------------------------------------------------------------------------
+    @property
+    def trained(self) -> bool:
+        """Whether weights are loaded."""
+        return self.weights is not None
+
+    def rows(self, features: list[str]) -> list[int]:
+        """Return the weight rows of the known features (unknown ones are skipped)."""
+        vocab = self.vocab
+        return sorted({r for r in (vocab.get(_hash(x)) for x in features) if r is not None})
+
+    def scores(self, rows_list: list[list[int]]) -> np.ndarray:
+        """Return the label probabilities, one row per candidate."""
+        assert self.weights is not None
+        w = self.weights
+        bias = w[-1]
+        out = np.empty((len(rows_list), w.shape[1]), dtype=np.float64)
+        for i, rows in enumerate(rows_list):
+            z = bias + w[rows].sum(axis=0) if rows else bias
+            out[i] = z
+        return 1.0 / (1.0 + np.exp(-out))
+
+    # -- per document ---------------------------------------------------------------------
+    def describe(self, doc: Doc) -> tuple[list[Candidate], list[list[str]]]:
+        """Return the candidates of a processed document and their features."""
+        text = doc.text
+        occs: list[Occurrence] = sorted(doc._.fallout_refs or [], key=lambda o: (o.start, -o.end))
+        transcript = doc._.fallout_transcript
+        labels = {(t.label_start, t.label_end) for t in transcript.turns} if transcript else set()
+        header = [(sp.line_start, sp.line_end) for sp in transcript.speakers] if transcript else []
+        occs = [o for o in occs if (o.start, o.end) not in labels]
+        sentences = [
+            (s.start_char, s.end_char)
+            for s in doc.sents
+            if not any(a <= s.start_char < b for a, b in header)
+        ]
+        cands = candidates(sentences, occs, across=self.across)
+        rule_index: dict[tuple[int, str, str], list[str]] = {}
+        for rel in doc._.fallout_relations or []:
+            ev = rel["evidence"][0]["start"]
+            h, t = rel["head"], rel["tail"]
+            rule_index.setdefault((ev, h, t), []).append(rel["type"] + ">")
+            rule_index.setdefault((ev, t, h), []).append(rel["type"] + "<")
+        sent_starts = [s for s, _ in sentences]
+        starts = [o.start for o in occs]
+        feats = []
+        for c in cands:
+            sa = sentences[bisect_right(sent_starts, c.a.start) - 1]
+            sb = sentences[bisect_right(sent_starts, c.b.start) - 1]
+            lo, hi = bisect_left(starts, sa[0]), bisect_left(starts, sb[1])
+            inner = [o for o in occs[lo:hi] if o is not c.a and o is not c.b]
+            rules = rule_index.get((sb[0], c.a.entity_id, c.b.entity_id), [])
+            if not c.across:
+                rules = rules or rule_index.get((sa[0], c.a.entity_id, c.b.entity_id), [])
+            feats.append(pair_features(text, c, sa, sb, inner, rules))
+        return cands, feats
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Replace the rule relations of the document by the scored ones."""
+        if not self.trained:
+            return doc
+        records: dict[str, EntityRecord] = doc._.fallout_entities or {}
+        rule_rels: list[dict[str, Any]] = list(doc._.fallout_relations or [])
+        drops: Counter[str] = doc._.fallout_drops if doc._.fallout_drops is not None else Counter()
+        cands, feats = self.describe(doc)
+        kept: list[dict[str, Any]] = []
+        if cands:
+            probs = self.scores([self.rows(f) for f in feats])
+            quantities: list[Quantity] = doc._.fallout_quantities or []
+            by_key = {
+                (r["head"], r["type"], r["tail"], r["evidence"][0]["start"]): r for r in rule_rels
+            }
+            transcript = doc._.fallout_transcript
+            for cand, p in zip(cands, probs, strict=True):
+                for j in np.flatnonzero(p >= self.threshold):
+                    label = LABELS[j]
+                    rtype = label[:-1]
+                    head, tail = (cand.a, cand.b) if label[-1] == ">" else (cand.b, cand.a)
+                    rel = self._relation(
+                        doc, cand, head, tail, rtype, float(p[j]), records, by_key, quantities
+                    )
+                    if rel is None:
+                        drops[DropReason.OFF_SCHEMA_PATTERN.value] += 1
+                        continue
+                    if transcript is not None and rel.get("speaker") is None:
+                        rel["speaker"] = transcript.speaker_at(cand.start)
+                    kept.append(rel)
+            scored = {(c.a.entity_id, c.b.entity_id, c.start) for c in cands}
+            scored |= {(c.b.entity_id, c.a.entity_id, c.start) for c in cands}
+        else:
+            scored = set()
+        kept_keys = {(r["head"], r["type"], r["tail"]) for r in kept}
+        for rel in rule_rels:
+            key = (rel["head"], rel["tail"], rel["evidence"][0]["start"])
+            if key not in scored:  # a speaker header, a stand-in firm: not a candidate here
+                kept.append(rel)
+            elif (rel["head"], rel["type"], rel["tail"]) not in kept_keys:
+                drops[DropReason.LOW_CONFIDENCE.value] += 1
+        doc._.fallout_relations = _merge(kept, drops, 0.0)
+        doc._.fallout_drops = drops
+        return doc
+
+    def _relation(
+        self,
+        doc: Doc,
+        cand: Candidate,
+        head: Occurrence,
+        tail: Occurrence,
+        rtype: str,
+        prob: float,
+        records: dict[str, EntityRecord],
+        by_key: dict[tuple[str, str, str, int], dict[str, Any]],
+        quantities: list[Quantity],
+    ) -> dict[str, Any] | None:
+        h, t = records.get(head.entity_id), records.get(tail.entity_id)
+        allowed = self.schema.get(rtype)
+        if h is None or t is None or allowed is None:
+            return None
+        if h.type not in allowed[0] or t.type not in allowed[1]:
+            return None
+        text = doc.text
+        sent_b_start = cand.start
+        rule = by_key.get((h.id, rtype, t.id, cand.start))
+        if rule is None and cand.across:
+            for k, r in by_key.items():
+                if k[:3] == (h.id, rtype, t.id) and cand.start <= k[3] < cand.end:
+                    rule = r
+                    sent_b_start = k[3]
+                    break
+        if rule is not None:
+            rel = dict(rule)
+            rel["evidence"] = list(rule["evidence"])
+            rel["confidence"] = round(max(prob, float(rule["confidence"])), 3)
+            return rel
+        del sent_b_start
+        lo, hi = min(cand.a.start, cand.b.start), max(cand.a.end, cand.b.end)
+        gap = text[cand.a.end : cand.b.start].lower() if not cand.across else ""
+        rel = {
+            "head": h.id,
+            "type": rtype,
+            "tail": t.id,
+            "confidence": round(prob, 3),
+            "negated": bool(gap and self.negation.search(gap)),
+            "hedged": False,
+            "evidence": [
+                {"text": text[cand.start : cand.end], "start": cand.start, "end": cand.end}
+            ],
+        }
+        sentence = text[cand.start : cand.end].lower()
+        if self.hedging.search(sentence) or (gap and self.hedging_near.search(gap)):
+            rel["hedged"] = True
+            rel["confidence"] = round(rel["confidence"] * self.hedge_factor, 3)
+        if rtype == "ACQUIRED":
+            rel["status"] = "rumoured" if rel["hedged"] else "agreed"
+        money = _clause_amount(text, lo, hi, cand.end, quantities)
+        if money is not None and rtype not in ("LEADS", "WORKS_FOR", "AFFILIATED_WITH", "ISSUED"):
+            rel["amount"], rel["currency"] = money.value, money.unit
+        date = next(
+            (q for q in quantities if q.kind == "date" and cand.start <= q.start < cand.end),
+            None,
+        )
+        if date is not None and date.iso:
+            rel["date"] = date.iso
+        return rel
+
+    # -- serialisation --------------------------------------------------------------------
+    def set_model(self, vocab: dict[int, int], weights: np.ndarray, threshold: float) -> None:
+        """Install trained weights (feature hash -> row) and the decision threshold."""
+        self.vocab = dict(vocab)
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.threshold = float(threshold)
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Write the weights, the feature table and the settings to a folder."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg = {"threshold": self.threshold, "across": self.across, "labels": list(LABELS)}
+        (folder / "cfg.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+        if self.weights is not None:
+            keys = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=np.uint32)
+            np.save(folder / "features.npy", keys)
+            np.save(folder / "weights.npy", self.weights.astype(np.float32))
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RelationScorer:
+        """Read what ``to_disk`` wrote; a folder without weights leaves the rules alone."""
+        folder = Path(path)
+        cfg = json.loads((folder / "cfg.json").read_text(encoding="utf-8"))
+        if list(cfg.get("labels", LABELS)) != list(LABELS):
+            raise ValueError(f"{folder}: the scorer was trained for other labels")
+        self.threshold = float(cfg["threshold"])
+        self.across = bool(cfg.get("across", True))
+        if (folder / "weights.npy").exists():
+            keys = np.load(folder / "features.npy")
+            self.vocab = {int(k): i for i, k in enumerate(keys)}
+            self.weights = np.load(folder / "weights.npy").astype(np.float32)
+        return self
+
+
+def _clause_amount(
+    text: str, lo: int, hi: int, limit: int, quantities: list[Quantity]
+) -> Quantity | None:
+    """Money stated between the two mentions, or right after them within the same clause."""
+    for q in quantities:
+        if q.kind != "money":
+            continue
+        if lo <= q.start < hi:
+            return q
+        if hi <= q.start < limit:
+            gap = text[hi : q.start]
+            if len(gap) <= 60 and not _CLAUSE_BREAK.search(gap) and "," not in gap:
+                return q
+    return None
+
+
+@Language.factory(
+    "fallout_relation_scorer",
+    assigns=["doc._.fallout_relations"],
+    requires=["doc._.fallout_relations", "doc._.fallout_refs", "doc._.fallout_quantities"],
+    default_config={"threshold": 0.5, "across": True},
+)
+def make_scorer(nlp: Language, name: str, threshold: float, across: bool) -> RelationScorer:
+    """Build the learned relation scorer (weights come from a trained pipeline)."""
+    return RelationScorer(name, threshold, across)
