@@ -31,6 +31,7 @@ __all__ = [
     "MODEL_PATH",
     "FileResult",
     "build_nlp",
+    "dated_doc",
     "default_nlp",
     "doc_to_facts",
     "extract_files",
@@ -156,13 +157,24 @@ def _read_all(
             failed.append(FileResult(path=str(path), error=f"{path}: {err}"))
 
 
+def dated_doc(pipe: Language, read: ReadResult, date: str | None = None) -> Doc:
+    """Tokenise a read document and attach its publication date (``date`` wins)."""
+    doc = pipe.make_doc(read.text)
+    doc._.fallout_date = date or read.date
+    return doc
+
+
 def _extract_serial(
-    paths: Sequence[str], max_bytes: int, batch_size: int, nlp: Language | None
+    paths: Sequence[str],
+    max_bytes: int,
+    batch_size: int,
+    nlp: Language | None,
+    date: str | None = None,
 ) -> list[FileResult]:
     pipe = nlp or default_nlp()
     failed: list[FileResult] = []
     done: dict[str, FileResult] = {}
-    stream = ((r.text, (p, r)) for p, r in _read_all(paths, max_bytes, failed))
+    stream = ((dated_doc(pipe, r, date), (p, r)) for p, r in _read_all(paths, max_bytes, failed))
     for doc, (path, read) in pipe.pipe(stream, as_tuples=True, batch_size=batch_size):
         facts, stats = doc_to_facts(doc, read.document)
         done[path] = FileResult(path=path, facts=facts, warnings=read.warnings, stats=stats)
@@ -171,9 +183,9 @@ def _extract_serial(
     return [done[str(p)] for p in paths if str(p) in done]
 
 
-def _worker(args: tuple[list[str], int, int]) -> list[FileResult]:
-    paths, max_bytes, batch_size = args
-    return _extract_serial(paths, max_bytes, batch_size, None)
+def _worker(args: tuple[list[str], int, int, str | None]) -> list[FileResult]:
+    paths, max_bytes, batch_size, date = args
+    return _extract_serial(paths, max_bytes, batch_size, None, date)
 
 
 def extract_files(
@@ -185,6 +197,7 @@ def extract_files(
     batch_size: int = 64,
     nlp: Language | None = None,
     progress: Any = None,
+    date: str | None = None,
 ) -> list[FileResult]:
     """Extract facts from files, in order; a file that cannot be read gets ``error`` set.
 
@@ -205,6 +218,9 @@ def extract_files(
         A pipeline to use instead of the default (single process only).
     progress
         Optional callable receiving the number of files finished after each chunk.
+    date
+        The publication date (``YYYY-MM-DD``) of every file, for dates stated without a
+        year and relative dates; by default each document's dateline or HTML metadata.
 
     Raises
     ------
@@ -217,7 +233,7 @@ def extract_files(
     results: list[FileResult] = []
     if workers <= 1:
         for part in chunks:
-            results.extend(_extract_serial(part, max_bytes, batch_size, nlp))
+            results.extend(_extract_serial(part, max_bytes, batch_size, nlp, date))
             if progress is not None:
                 progress(len(part))
     else:
@@ -225,7 +241,9 @@ def extract_files(
 
         ctx = mp.get_context("fork") if hasattr(__import__("os"), "fork") else mp.get_context()
         with ctx.Pool(workers) as pool:
-            for part_result in pool.imap(_worker, [(c, max_bytes, batch_size) for c in chunks]):
+            for part_result in pool.imap(
+                _worker, [(c, max_bytes, batch_size, date) for c in chunks]
+            ):
                 results.extend(part_result)
                 if progress is not None:
                     progress(len(part_result))
@@ -235,4 +253,3 @@ def extract_files(
                 raise ReaderError(fr.error)
             log.info("skipped %s", fr.error)
     return results
-

@@ -18,6 +18,7 @@ __all__ = [
     "decode_bytes",
     "document_id",
     "guess_title",
+    "html_date",
     "html_to_text",
     "read_file",
     "read_text",
@@ -98,6 +99,7 @@ class ReadResult:
     document: Document
     text: str
     warnings: list[str] = field(default_factory=list)
+    date: str | None = None  # the publication date (YYYY-MM-DD) where the file states it
 
 
 def document_id(text: str) -> str:
@@ -199,6 +201,26 @@ class _MainText(HTMLParser):
         self.parts.append(data)
 
 
+_META_DATE = re.compile(
+    r"<(?:meta[^>]+(?:property|name|itemprop)\s*=\s*[\"'](?:article:published_time|"
+    r"og:published_time|datePublished|date|pubdate|publish[-_]date|dc\.date)[\"'][^>]*"
+    r"content\s*=\s*[\"']|time[^>]+datetime\s*=\s*[\"'])(\d{4}-\d{2}-\d{2})",
+    re.I,
+)
+
+
+def html_date(html: str) -> str | None:
+    """Return the publication date an HTML page declares in its metadata, if any.
+
+    Examples
+    --------
+    >>> html_date('<meta property="article:published_time" content="2022-11-09T10:00Z">')
+    '2022-11-09'
+    """
+    m = _META_DATE.search(html[:200_000])
+    return m.group(1) if m else None
+
+
 def html_to_text(html: str) -> tuple[str, str]:
     r"""Return (main text, title) of an HTML page, without navigation, scripts or styles.
 
@@ -266,6 +288,7 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
     suffix = p.suffix.lower()
     warnings: list[str] = []
     title: str | None = None
+    date: str | None = None
     if suffix == ".pdf":
         text = _pdf_text(p)
     else:
@@ -277,9 +300,11 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
         if suffix in (".html", ".htm") or (
             suffix == "" and re.match(r"\s*<(!doctype|html)", text[:200], re.I)
         ):
+            date = html_date(text)
             text, title = html_to_text(text)
     if not text.strip():
         raise ReaderError(f"{name}: no text")
     result = read_text(text, source=name, title=title or None)
     result.warnings.extend(warnings)
+    result.date = date
     return result

@@ -11,6 +11,7 @@ from spacy.tokens import Doc
 __all__ = [
     "Quantity",
     "Attributes",
+    "document_date",
     "document_year",
     "find_quantities",
     "make_attributes",
@@ -109,6 +110,14 @@ _DATE_DMY = re.compile(
 _DATE_MY = re.compile(r"\b" + _MON + r",?\s+((?:19|20)\d{2})\b", re.I)
 _DATE_ISO = re.compile(r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})\b")
 _YEAR = re.compile(r"\b(20[0-4]\d|19[89]\d)\b")
+_QUARTER = re.compile(
+    r"\b(?:Q([1-4])|(first|second|third|fourth) quarter(?: of)?),?\s+((?:19|20)\d{2})\b", re.I
+)
+_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_RELATIVE = re.compile(
+    r"\b(yesterday|today|(?:last|on|this past)\s+(" + "|".join(_WEEKDAYS) + r"))\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -139,10 +148,32 @@ def parse_amount(number: str, scale: str | None) -> float:
     return value
 
 
+def document_date(text: str) -> tuple[int | None, str | None]:
+    """Return the year a document's undated dates belong to, and its own date if stated.
+
+    The document's own date is the first full date (day, month and year) of its opening
+    lines: a dateline or a filing date. Without one, the year is the latest year the text
+    mentions, so that background years ("founded in 2017") do not date the news.
+
+    Examples
+    --------
+    >>> document_date("NEW YORK, Nov. 9, 2022 - In 2017 the firm...")
+    (2022, '2022-11-09')
+    >>> document_date("Founded in 2017, the lender failed in 2022.")
+    (2022, None)
+    """
+    head = text[:600]
+    found = [q for q in find_quantities(head) if q.kind == "date" and len(q.iso) == 10]
+    if found:
+        iso = found[0].iso
+        return int(iso[:4]), iso
+    years = [int(m.group(1)) for m in _YEAR.finditer(text)]
+    return (max(years) if years else None), None
+
+
 def document_year(text: str) -> int | None:
-    """Return the first plausible year stated in the first part of a document."""
-    m = _YEAR.search(text[:3000]) or _YEAR.search(text)
-    return int(m.group(1)) if m else None
+    """Return the year of a document's undated dates (see ``document_date``)."""
+    return document_date(text)[0]
 
 
 def _iso(year: int | None, month: int, day: int | None) -> str:
@@ -153,7 +184,9 @@ def _iso(year: int | None, month: int, day: int | None) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}" if day else f"{year:04d}-{month:02d}"
 
 
-def find_quantities(text: str, year: int | None = None) -> list[Quantity]:
+def find_quantities(
+    text: str, year: int | None = None, today: str | None = None
+) -> list[Quantity]:
     """Find and normalise money, token quantities, percentages and dates in ``text``.
 
     Examples
@@ -162,6 +195,8 @@ def find_quantities(text: str, year: int | None = None) -> list[Quantity]:
     [('money', 1100000000.0, 'USD')]
     >>> [q.iso for q in find_quantities("on June 21", 2022)]
     ['2022-06-21']
+    >>> [q.iso for q in find_quantities("in Q3 2022, and last Tuesday", 2022, "2022-11-10")]
+    ['2022-Q3', '2022-11-08']
     """
     found: list[Quantity] = []
     for m in _MONEY.finditer(text):
@@ -202,8 +237,29 @@ def find_quantities(text: str, year: int | None = None) -> list[Quantity]:
                     m.start(), m.end(), "date", iso=_iso(int(m.group(2)), _month(m.group(1)), None)
                 )
             )
+    for m in _QUARTER.finditer(text):
+        quarter = int(m.group(1)) if m.group(1) else _QUARTER_WORDS[m.group(2).lower()]
+        found.append(Quantity(m.start(), m.end(), "date", iso=f"{m.group(3)}-Q{quarter}"))
+    if today is not None:
+        for m in _RELATIVE.finditer(text):
+            found.append(Quantity(m.start(), m.end(), "date", iso=_relative(m, today)))
     found.sort(key=lambda q: q.start)
     return found
+
+
+def _relative(m: re.Match[str], today: str) -> str:
+    """Return the date of "yesterday", "last Tuesday" or "on Monday" seen from ``today``."""
+    from datetime import date, timedelta
+
+    day = date.fromisoformat(today)
+    word = m.group(1).lower()
+    if word == "today":
+        return day.isoformat()
+    if word == "yesterday":
+        return (day - timedelta(days=1)).isoformat()
+    target = _WEEKDAYS.index(m.group(2).lower())
+    back = (day.weekday() - target) % 7 or 7
+    return (day - timedelta(days=back)).isoformat()
 
 
 def _month(word: str) -> int:
@@ -220,14 +276,21 @@ class Attributes:
     def __call__(self, doc: Doc) -> Doc:
         """Process one document in place and return it."""
         text = doc.text
-        year = document_year(text)
+        given = doc._.fallout_date  # from the reader (HTML metadata) or ``--date``
+        year, today = document_date(text)
+        if given:
+            year, today = int(given[:4]), given
         doc._.fallout_year = year
+        doc._.fallout_date = today
         has_digit = any(c.isdigit() for c in text)
-        doc._.fallout_quantities = find_quantities(text, year) if has_digit else []
+        doc._.fallout_quantities = find_quantities(text, year, today) if has_digit else []
         return doc
 
 
-@Language.factory("fallout_attributes", assigns=["doc._.fallout_quantities"])
+@Language.factory(
+    "fallout_attributes",
+    assigns=["doc._.fallout_quantities", "doc._.fallout_year", "doc._.fallout_date"],
+)
 def make_attributes(nlp: Language, name: str) -> Attributes:
     """Build the attribute finder (amounts, quantities, percentages, dates)."""
     return Attributes(name)

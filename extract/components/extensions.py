@@ -14,6 +14,7 @@ _DOC_EXTENSIONS = (
     "fallout_relations",
     "fallout_drops",
     "fallout_year",
+    "fallout_date",
 )
 
 

@@ -468,11 +468,14 @@ class RelationExtractor:
             rel["confidence"] = round(rel["confidence"] * 0.9, 3)
         rtype = rel["type"]
         inside = [q for q in quantities if b_start <= q.start < b_end]
+        pair_lo = max((o.start for o in occs if o.end <= b_start), default=b_start)
         others = sorted(
             (q for q in quantities if not b_start <= q.start < b_end),
             key=lambda q: abs(q.start - b_end),
         )
-        ordered = inside + others
+        pair_hi = max((o.end for o in occs if o.start == b_end), default=b_end)
+        near_pair = [q for q in others if same_clause(text, q, pair_lo, pair_hi, occs, s_end)]
+        ordered = inside + near_pair
         if rtype in _MONEY_TYPES:
             pool = inside if rtype in ("PLEDGED_COLLATERAL", "HOLDS") else ordered
             money = next((q for q in pool if q.kind == "money"), None)
@@ -489,7 +492,7 @@ class RelationExtractor:
             asset = next((o for o in occs if o.type in _ASSET and b_start <= o.start < b_end), None)
             if asset is not None:
                 rel["asset"] = asset.entity_id
-        date = next((q for q in ordered if q.kind == "date"), None)
+        date = next((q for q in inside + others if q.kind == "date"), None)
         if date is not None:
             rel["date"] = date.iso
 
@@ -535,6 +538,33 @@ class RelationExtractor:
                     "evidence": [{"text": line, "start": sp.line_start, "end": sp.line_end}],
                 }
             )
+
+
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|\s[\u2013\u2014-]\s|,|\b(?:said|says|according|while|whereas|which|who|after|"
+    r"before|when|but|although|though|and)\b"
+)
+
+
+def same_clause(
+    text: str, q: Quantity, lo: int, hi: int, occs: list[Occurrence], limit: int
+) -> bool:
+    """Whether a quantity outside the two mentions belongs to their clause.
+
+    It must sit right after the later mention (within 60 characters) or right before the
+    earlier one (within 40), with no clause break and no other entity in the gap.
+    """
+    if q.start >= hi:
+        gap_lo, gap_hi, room = hi, q.start, 60
+    elif q.end <= lo:
+        gap_lo, gap_hi, room = q.end, lo, 40
+    else:
+        return True
+    if gap_hi - gap_lo > room or q.start >= limit:
+        return False
+    if _CLAUSE_BREAK.search(text[gap_lo:gap_hi]):
+        return False
+    return not any(gap_lo <= o.start < gap_hi for o in occs)
 
 
 def _kind(entity_type: str) -> str:

@@ -11,7 +11,21 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["register"]
+__all__ = ["publication_date", "register"]
+
+
+def publication_date(value: str | None) -> str | None:
+    """Check a ``--date`` value (YYYY-MM-DD); raise ``typer.BadParameter`` otherwise."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date YYYY-MM-DD", param_hint="--date"
+        ) from None
 
 
 def _extract(
@@ -24,11 +38,20 @@ def _extract(
     max_mb: Annotated[
         float, typer.Option("--max-mb", help="Refuse files bigger than this (MB).")
     ] = 50.0,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Publication date YYYY-MM-DD of the texts, for dates given without a year "
+            "and for 'last Tuesday' (default: each text's dateline or HTML metadata).",
+        ),
+    ] = None,
 ) -> None:
     """Extract entities and relations from articles and transcripts."""
     from extract.model import facts_to_json
     from extract.pipeline import extract_files
 
+    date = publication_date(date)
     names = [str(p) for p in paths]
     show_bar = len(names) > 5 and out is not None or (len(names) > 20)
     if show_bar:
@@ -41,9 +64,12 @@ def _extract(
                 workers=workers,
                 max_bytes=int(max_mb * 1024 * 1024),
                 progress=lambda n: bar.advance(task, n),
+                date=date,
             )
     else:
-        results = extract_files(names, workers=workers, max_bytes=int(max_mb * 1024 * 1024))
+        results = extract_files(
+            names, workers=workers, max_bytes=int(max_mb * 1024 * 1024), date=date
+        )
     facts = [r.facts for r in results if r.facts is not None]
     failed = [r for r in results if r.error is not None]
     for r in results:

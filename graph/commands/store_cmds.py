@@ -104,6 +104,9 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Text files or folders (txt, md, html, pdf)."),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Extraction processes."),
+    date: str | None = typer.Option(
+        None, "--date", help="Publication date YYYY-MM-DD of the texts (default: their dateline)."
+    ),
 ) -> None:
     """Extract facts from texts and load them into the graph store."""
     try:
@@ -122,7 +125,9 @@ def ingest(
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
-    results = extract_files(files, workers=workers, on_error="skip")
+    from graph.commands.extract_cmds import publication_date
+
+    results = extract_files(files, workers=workers, on_error="skip", date=publication_date(date))
     facts = []
     for result in results:
         if result.facts is None:

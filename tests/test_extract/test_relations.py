@@ -139,3 +139,19 @@ def test_relations_definite_description_resolves(nlp_rules, text):
 def test_relations_appositions_possessives_roles(nlp_rules, text, expected):
     facts = extract_text(text, nlp=nlp_rules)
     assert expected in _rels(facts)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Quarry Capital lent $4 million to Bellwether Exchange.", 4e6),
+        ("Quarry Capital lent to Bellwether Exchange, which later raised $40 million.", None),
+        ("Quarry Capital lent to Bellwether Exchange; Ostrava Exchange lost $9 million.", None),
+    ],
+)
+def test_relations_amount_only_from_the_same_clause(text, amount):
+    """An amount stated in another clause or for another deal is not attached."""
+    from extract.pipeline import extract_text
+
+    rels = [r for r in extract_text(text).relations if r.type.value == "LENT_TO"]
+    assert rels and rels[0].amount == amount
