@@ -140,6 +140,7 @@ class EntityRules:
         self.stop = frozenset(raw["name_stopwords"])
         self.token_cues = frozenset(raw["token_cues_after"])
         self.title_cues = frozenset(raw["person_title_cues"])
+        self.not_names = frozenset(w.upper() for w in raw["not_names"]["words"])
 
     def __call__(self, doc: Doc) -> Doc:
         """Process one document in place and return it."""
@@ -169,7 +170,11 @@ class EntityRules:
             i = j
         for i, text in enumerate(texts):
             if text[:1].isupper() or text[:1] == "$":
-                if _TICKER.match(text) and len(text.lstrip("$")) >= 2:
+                if (
+                    _TICKER.match(text)
+                    and len(text.lstrip("$")) >= 2
+                    and text.lstrip("$").upper() not in self.not_names
+                ):
                     nxt = texts[i + 1].lower() if i + 1 < n else ""
                     prev = texts[i - 1].lower() if i else ""
                     if (
@@ -238,7 +243,9 @@ class EntityMerger:
         self.name = name
         self.nlp = nlp
         self.ner_name = ner
-        self.stop = frozenset(load_cues().raw["name_stopwords"])
+        raw = load_cues().raw
+        self.stop = frozenset(raw["name_stopwords"])
+        self.not_names = frozenset(w.upper() for w in raw["not_names"]["words"])
 
     def _ner(self) -> Any:
         names = self.nlp.component_names
@@ -314,6 +321,13 @@ class EntityMerger:
         candidates.extend(
             (3, -len(s), s) for s in (_clean_ner(e, self.stop) for e in ner_spans) if s
         )
+        headlines = _headline_lines(doc.text)
+        candidates = [
+            c
+            for c in candidates
+            if c[2].text.upper() not in self.not_names
+            and (c[0] <= 1 or not _only_in_headline(doc.text, c[2], headlines))
+        ]
         candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
         taken = bytearray(len(doc))
         chosen: list[Span] = []
@@ -324,6 +338,51 @@ class EntityMerger:
                 taken[k] = 1
             chosen.append(Span(doc, span.start, span.end, label=span.label_, span_id=span.id_))
         doc.set_ents(sorted(chosen, key=lambda s: s.start), default="outside")
+
+
+_HEADLINE_SMALL = frozenset(
+    "a an the and or but of to in on at for by as with from into over after amid vs via is "
+    "are was were be its it".split()
+)
+
+
+def _headline_lines(text: str) -> list[tuple[int, int]]:
+    """Return the character ranges of lines written in Title Case (headlines, headings).
+
+    A line qualifies when it has at least four words, no sentence-final full stop, and
+    every word but the small ones starts with a capital letter.
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        words = [w for w in line.split() if any(c.isalpha() for c in w)]
+        stripped = line.rstrip()
+        if (
+            len(words) >= 4
+            and not stripped.endswith(".")
+            and all(w[:1].isupper() or w.lower() in _HEADLINE_SMALL for w in words)
+            and sum(1 for w in words if w[:1].isupper()) >= 3
+        ):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def _only_in_headline(text: str, span: Span, headlines: list[tuple[int, int]]) -> bool:
+    """Whether a candidate name sits in a Title Case line and nowhere else in the text."""
+    start = span.start_char
+    inside = next(((a, b) for a, b in headlines if a <= start < b), None)
+    if inside is None:
+        return False
+    name = span.text
+    first = text.find(name)
+    while first != -1:
+        if not inside[0] <= first < inside[1] and not any(
+            a <= first < b for a, b in headlines
+        ):
+            return False
+        first = text.find(name, first + 1)
+    return True
 
 
 _TRIM = frozenset(
