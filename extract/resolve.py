@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extract._data import Gazetteer, kebab, load_cues, load_gazetteer, normalise, token_texts
+from extract.coref import CorefLexicon, resolve_references
 from extract.model import ORGANISATION_TYPES
 from extract.transcript import handle_to_name
 
@@ -42,6 +42,11 @@ class Occurrence:
     entity_id: str
     type: str
     ref: bool = False
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> CorefLexicon:
+    return CorefLexicon.from_cues(load_cues().raw)
 
 
 def _initials(name: str) -> str:
@@ -141,7 +146,7 @@ def resolve_doc(doc: Doc, gaz: Gazetteer) -> tuple[dict[str, EntityRecord], list
                 longest = handle_to_name(longest[1:])
             rec.name = " ".join(longest.replace("_", " ").split())
     _name_parts(doc, records, occurrences, set(cues["name_stopwords"]))
-    _references(doc, records, occurrences, cues)
+    occurrences.extend(resolve_references(doc, records, occurrences, _lexicon()))
     occurrences.sort(key=lambda o: (o.start, -o.end))
     return records, occurrences
 
@@ -175,96 +180,6 @@ def _name_parts(
             rec = records[rec_id]
             rec.mentions.append((token.idx, token.idx + len(token), token.text))
             occurrences.append(Occurrence(token.idx, token.idx + len(token), rec.id, rec.type))
-
-
-def _references(
-    doc: Doc,
-    records: dict[str, EntityRecord],
-    occurrences: list[Occurrence],
-    cues: dict[str, object],
-) -> None:
-    """Definite descriptions ("the exchange") and pronouns ("he") -> the latest fitting entity."""
-    descriptions: dict[str, list[str]] = cues["descriptions"]  # type: ignore[assignment]
-    pronouns: dict[str, list[str]] = cues["pronouns"]  # type: ignore[assignment]
-    heads = {d.split()[-1]: kinds for d, kinds in descriptions.items()}
-    by_start = sorted(occurrences, key=lambda o: o.start)
-    counts = Counter(o.entity_id for o in by_start)
-    k = 0
-    last: dict[str, str] = {}
-    refs: list[Occurrence] = []
-    lows = [t.lower() for t in token_texts(doc)]
-    n = len(lows)
-    triggers = {"the", "'s", "\u2019s", *pronouns}
-    for i, low in enumerate(lows):
-        if low not in triggers:
-            continue
-        kinds: list[str] | None = None
-        start, end = i, i + 1
-        if low == "the" and i + 1 < n:
-            two = f"the {lows[i + 1]}"
-            three = f"{two} {lows[i + 2]}" if i + 2 < n else ""
-            if three in descriptions:
-                kinds, end = descriptions[three], i + 3
-            elif two in descriptions:
-                kinds, end = descriptions[two], i + 2
-        elif low in ("'s", "\u2019s") and i + 1 < n:
-            kinds = heads.get(lows[i + 1])
-            if kinds is not None:
-                start, end = i + 1, i + 2
-        elif low in pronouns:
-            kinds = pronouns[low]
-        if not kinds:
-            continue
-        while k < len(by_start) and by_start[k].start < doc[i].idx:
-            last[by_start[k].type] = by_start[k].entity_id
-            k += 1
-        target = next((last[kind] for kind in kinds if kind in last), None)
-        if target is None:
-            pool = [o.entity_id for o in by_start if o.type in kinds]
-            if pool:
-                target = Counter(pool).most_common(1)[0][0] if counts else None
-        if target is None or target not in records:
-            continue
-        span = doc[start:end]
-        refs.append(Occurrence(span.start_char, span.end_char, target, records[target].type, True))
-    occurrences.extend(refs)
-    _its(doc, records, occurrences, cues)
-
-
-def _its(
-    doc: Doc,
-    records: dict[str, EntityRecord],
-    occurrences: list[Occurrence],
-    cues: dict[str, object],
-) -> None:
-    """Resolve "its chief executive", "its subsidiary" to the organisation of the sentence."""
-    spec: dict[str, str] = cues["possessive_its"]  # type: ignore[assignment]
-    nxt, governed = re.compile(spec["next"]), re.compile(spec["governed"])
-    text = doc.text
-    orgs = sorted(
-        (o for o in occurrences if not o.ref and o.type in _ORGANISATIONS), key=lambda o: o.start
-    )
-    if not orgs:
-        return
-    starts = [o.start for o in orgs]
-    previous_subject: str | None = None
-    refs: list[Occurrence] = []
-    for sent in doc.sents:
-        lo, hi = bisect_left(starts, sent.start_char), bisect_left(starts, sent.end_char)
-        subjects = [
-            o
-            for o in orgs[lo:hi]
-            if not governed.search(text[max(sent.start_char, o.start - 12) : o.start].lower())
-        ]
-        for tok in sent:
-            if tok.lower_ != "its" or not nxt.match(text[tok.idx + 3 : tok.idx + 40].lower()):
-                continue
-            before = [o for o in subjects if o.end <= tok.idx]
-            target = before[0].entity_id if before else previous_subject
-            if target is not None and target in records:
-                refs.append(Occurrence(tok.idx, tok.idx + 3, target, records[target].type, True))
-        previous_subject = subjects[0].entity_id if subjects else None
-    occurrences.extend(refs)
 
 
 class Resolver:
