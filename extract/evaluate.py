@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ __all__ = [
     "evaluate_file",
     "gold_names_of",
     "load_gold",
+    "score_coref",
     "score_doc",
 ]
 
@@ -90,6 +92,8 @@ class DocScore:
     spurious: list[str] = field(default_factory=list)
     missed_entities: list[str] = field(default_factory=list)
     spurious_entities: list[str] = field(default_factory=list)
+    by_type: dict[str, Score] = field(default_factory=dict)
+    coref: Score = field(default_factory=Score)
 
 
 @dataclass
@@ -99,6 +103,15 @@ class EvalReport:
     documents: list[DocScore]
     entities: Score
     relations: Score
+    coref: Score = field(default_factory=Score)
+
+    def by_type(self) -> dict[str, Score]:
+        """Micro-averaged relation scores per relation type."""
+        out: dict[str, Score] = {}
+        for d in self.documents:
+            for rtype, score in d.by_type.items():
+                out.setdefault(rtype, Score()).add(score)
+        return dict(sorted(out.items()))
 
     def to_dict(self, *, verbose: bool = False) -> dict[str, Any]:
         """Return the JSON-ready report."""
@@ -117,9 +130,16 @@ class EvalReport:
                     spurious_entities=d.spurious_entities,
                 )
             docs.append(row)
+        micro: dict[str, Any] = {
+            "entities": self.entities.as_dict(),
+            "relations": self.relations.as_dict(),
+        }
+        if self.coref.gold:
+            micro["coref"] = self.coref.as_dict()
         return {
             "documents": docs,
-            "micro": {"entities": self.entities.as_dict(), "relations": self.relations.as_dict()},
+            "micro": micro,
+            "by_type": {k: v.as_dict() for k, v in self.by_type().items()},
         }
 
 
@@ -159,6 +179,7 @@ def score_doc(facts: Facts, gold: Gold) -> DocScore:
     hit: set[tuple[str, str, str]] = set()
     spurious = []
     seen_pred: set[tuple[str, str, str]] = set()
+    correct: set[tuple[str, str, str]] = set()
     for rel in facts.relations:
         if rel.negated:
             continue
@@ -178,11 +199,21 @@ def score_doc(facts: Facts, gold: Gold) -> DocScore:
         if matches:
             rels.correct_predicted += 1
             hit |= matches
+            correct.add(key)
         else:
             spurious.append(f"{rel.head} {rel.type.value} {rel.tail}")
     rels.found_gold = len(hit)
     missed = [f"{h} {t} {tl}" for h, t, tl in sorted(gold_rels - hit)]
     names = {e.id: e.name for e in facts.entities}
+    by_type: dict[str, Score] = {}
+    for _, rtype, _ in gold_rels:
+        by_type.setdefault(rtype, Score()).gold += 1
+    for _, rtype, _ in hit:
+        by_type[rtype].found_gold += 1
+    for key in seen_pred:
+        by_type.setdefault(key[1], Score()).predicted += 1
+    for key in correct:
+        by_type[key[1]].correct_predicted += 1
     return DocScore(
         gold.name,
         ents,
@@ -191,6 +222,7 @@ def score_doc(facts: Facts, gold: Gold) -> DocScore:
         spurious,
         missed_entities=sorted({g["name"] for g in gold.entities} - found),
         spurious_entities=sorted(names[k] for k, v in pred_map.items() if not v),
+        by_type=by_type,
     )
 
 
@@ -211,16 +243,56 @@ def evaluate_dir(gold_dir: str | Path, *, nlp: Language | None = None) -> EvalRe
         raise GoldFormatError(f"{folder}: no NAME.txt + NAME.json pairs found")
     pipe = nlp or default_nlp()
     docs: list[DocScore] = []
-    ents, rels = Score(), Score()
+    ents, rels, coref = Score(), Score(), Score()
     for gold_path in pairs:
         gold = load_gold(gold_path)
         read = read_file(gold_path.with_suffix(".txt"))
-        facts, _ = doc_to_facts(pipe(read.text), read.document)
+        doc = pipe(read.text)
+        facts, _ = doc_to_facts(doc, read.document)
         score = score_doc(facts, gold)
+        score.coref = score_coref(doc, facts, gold, gold_path)
         docs.append(score)
         ents.add(score.entities)
         rels.add(score.relations)
-    return EvalReport(docs, ents, rels)
+        coref.add(score.coref)
+    return EvalReport(docs, ents, rels, coref)
+
+
+def gold_mentions(text: str, raw: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """Locate the gold coreference links of a gold file: (start, end, entity name)."""
+    out = []
+    for link in raw.get("coref", []):
+        sentence, mention = link.get("sentence", ""), link.get("mention", "")
+        at = text.find(sentence) if sentence else -1
+        if at < 0 or not mention:
+            continue
+        m = re.search(r"(?<!\w)" + re.escape(mention) + r"(?!\w)", sentence)
+        if m is not None:
+            out.append((at + m.start(), at + m.end(), link["entity"]))
+    return out
+
+
+def score_coref(doc: Any, facts: Facts, gold: Gold, gold_path: Path) -> Score:
+    """Precision and recall of the mention links (pronouns, descriptions) of one document.
+
+    Recall: the share of gold links whose span a reference of the pipeline covers,
+    resolved to the gold entity. Precision: of the pipeline's references that fall on a
+    gold-annotated span, the share resolved to the right entity.
+    """
+    raw = json.loads(gold_path.read_text(encoding="utf-8"))
+    links = gold_mentions(doc.text, raw)
+    names = gold_names_of(facts, gold)
+    refs = [o for o in (doc._.fallout_refs or []) if o.ref]
+    score = Score(gold=len(links))
+    for start, end, entity in links:
+        over = [o for o in refs if o.start < end and start < o.end]
+        if not over:
+            continue
+        score.predicted += 1
+        if any(entity in names.get(o.entity_id, ()) for o in over):
+            score.correct_predicted += 1
+            score.found_gold += 1
+    return score
 
 
 def evaluate_file(

@@ -136,14 +136,34 @@ def _eval(
         bool, typer.Option("--verbose", "-v", help="List missed and spurious.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    by_type: Annotated[
+        bool, typer.Option("--by-type", help="Add a table of scores per relation type.")
+    ] = False,
+    expect: Annotated[
+        Path | None,
+        typer.Option(
+            "--expect",
+            help='A JSON file with the recorded figures ({"relations": {"f1": ...}}): '
+            "exit 1 when relation F1 falls more than --tolerance below it.",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Allowed fall in relation F1 for --expect.")
+    ] = 0.03,
 ) -> None:
-    """Score extraction against gold annotations (precision, recall, F1)."""
+    """Score extraction against gold annotations (precision, recall, F1).
+
+    Relations, entities, coreference links (where the gold has them) and, with
+    --by-type, each relation type.
+    """
     from extract.evaluate import evaluate_dir
 
     report = evaluate_dir(gold)
     data = report.to_dict(verbose=verbose)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
+        if expect is not None:
+            _check_expected(data["micro"]["relations"], expect, tolerance)
         return
     typer.echo(
         f"{'document':32} {'ent P':>6} {'ent R':>6} {'ent F1':>6} "
@@ -165,6 +185,42 @@ def _eval(
                 typer.echo(f"    missed: {item}")
             for item in row["spurious"]:
                 typer.echo(f"    spurious: {item}")
+    if "coref" in data["micro"]:
+        c = data["micro"]["coref"]
+        typer.echo(
+            f"{'coreference links':32} {'':20} {c['precision']:6.3f} {c['recall']:6.3f} "
+            f"{c['f1']:6.3f}"
+        )
+    if by_type:
+        typer.echo(
+            f"\n{'relation type':32} {'pred':>6} {'gold':>6} {'':6} {'P':>6} {'R':>6} {'F1':>6}"
+        )
+        for rtype, r in data["by_type"].items():
+            typer.echo(
+                f"{rtype:32} {r['predicted']:6d} {r['gold']:6d} {'':6} "
+                f"{r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}"
+            )
+    if expect is not None:
+        _check_expected(data["micro"]["relations"], expect, tolerance)
+
+
+def _check_expected(relations: dict[str, float], expect: Path, tolerance: float) -> None:
+    """Exit 1 when relation F1 fell more than ``tolerance`` below the recorded figure."""
+    try:
+        recorded = float(json.loads(expect.read_text(encoding="utf-8"))["relations"]["f1"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise typer.BadParameter(
+            f"{expect}: not a recorded score file ({err})", param_hint="--expect"
+        ) from None
+    f1 = float(relations["f1"])
+    if f1 < recorded - tolerance:
+        typer.echo(
+            f"fallout: error: relation F1 {f1:.3f} is more than {tolerance:.2f} below the "
+            f"recorded {recorded:.3f} ({expect})",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"relation F1 {f1:.3f} holds against the recorded {recorded:.3f} ({expect})")
 
 
 def register(app: typer.Typer) -> None:
