@@ -52,8 +52,10 @@ def gold_spans(text: str, entities: list[dict[str, Any]]) -> list[tuple[int, int
     return sorted(spans)
 
 
-def training_examples(nlp: Language, corpus: Path) -> list[Example]:
+def training_examples(nlp: Language, corpus: Path | Iterable[Path]) -> list[Example]:
     """Build one example per non-empty line of every gold document of ``corpus``.
+
+    ``corpus`` is one folder or several.
 
     Raises
     ------
@@ -63,13 +65,14 @@ def training_examples(nlp: Language, corpus: Path) -> list[Example]:
     from spacy.training import Example
 
     examples = []
-    pairs = sorted(p for p in corpus.glob("*.json") if p.with_suffix(".txt").exists())
+    folders = [corpus] if isinstance(corpus, Path) else list(corpus)
+    pairs = _gold_pairs(folders)
     if not pairs:
-        raise GoldFormatError(f"{corpus}: no NAME.txt + NAME.json pairs to train on")
+        names = ", ".join(str(f) for f in folders)
+        raise GoldFormatError(f"{names}: no NAME.txt + NAME.json pairs to train on")
     for gold_path in pairs:
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         text = gold_path.with_suffix(".txt").read_text(encoding="utf-8")
-        offset = 0
         for line in text.split("\n"):
             if line.strip():
                 doc = nlp.make_doc(line)
@@ -79,16 +82,32 @@ def training_examples(nlp: Language, corpus: Path) -> list[Example]:
                     if span is not None and len(span):
                         ents.append((span.start_char, span.end_char, label))
                 examples.append(Example.from_dict(doc, {"entities": ents}))
-            offset += len(line) + 1
     return examples
 
 
 def train(
-    *, corpus: Path | None = None, output: Path | None = None, seed: int = 42, epochs: int = 30
+    *,
+    corpus: Path | None = None,
+    output: Path | None = None,
+    seed: int = 42,
+    epochs: int = 30,
+    dev: Path | None = None,
+    relations: bool = True,
 ) -> dict[str, Any]:
-    """Train the NER of ``extract/config.cfg`` and write the pipeline to ``output``.
+    """Train the NER and then the relation scorer, and write the pipeline to ``output``.
 
-    Returns a summary (examples, epochs, final loss, seconds, output path).
+    Parameters
+    ----------
+    corpus
+        One folder to train on; by default every training corpus
+        (``RELATION_TRAIN_DIRS``: the old train and held-out splits and
+        ``reporting/train``). The frozen ``reporting/test`` split is never read.
+    dev
+        Where the scorer's threshold is picked (default ``reporting/dev``).
+    relations
+        Also train the relation scorer (``False``: the NER only).
+
+    Returns a summary (examples, epochs, final loss, seconds, output path, scorer figures).
     """
     from spacy import util
 
@@ -98,7 +117,8 @@ def train(
     util.fix_random_seed(seed)  # type: ignore[attr-defined]
     cfg = util.load_config(CONFIG_PATH, interpolate=False)
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
-    examples = training_examples(nlp, corpus or TRAIN_DIR)
+    folders = [corpus] if corpus is not None else list(RELATION_TRAIN_DIRS)
+    examples = training_examples(nlp, folders)
     ner = nlp.get_pipe("ner")
     for label in (kind.value for kind in EntityType):
         ner.add_label(label)  # type: ignore[attr-defined]
@@ -114,17 +134,24 @@ def train(
             for batch in util.minibatch(examples, size=16):  # type: ignore[no-untyped-call]
                 batch_list: list[Example] = list(batch)
                 nlp.update(batch_list, drop=0.2, sgd=optimizer, losses=losses)
-    target = Path(output) if output else MODEL_PATH
-    target.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(target)
-    return {
+    summary: dict[str, Any] = {
         "examples": len(examples),
         "epochs": epochs,
         "seed": seed,
         "loss": round(float(losses.get("ner", 0.0)), 3),
         "seconds": round(time.perf_counter() - started, 1),
-        "output": str(target),
     }
+    if relations and SCORER in nlp.pipe_names:
+        nlp.disable_pipe("ner")  # as build_nlp does: consulted on unexplained sentences only
+        summary["relations"] = train_scorer(
+            nlp, train_dirs=folders, dev_dir=dev if dev is not None else RELATION_DEV_DIR
+        )
+        nlp.enable_pipe("ner")
+    target = Path(output) if output else MODEL_PATH
+    target.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(target)
+    summary["output"] = str(target)
+    return summary
 
 
 CORPUS_DIR = TRAIN_DIR.parent

@@ -32,6 +32,7 @@ RULES_KEY = "fallout_rules"
 _SENT_END = frozenset({".", "!", "?", "...", "\u2026", "?!", "!?"})
 _CLOSERS = frozenset({"\u201d", '"', ")", "\u2019"})
 _TICKER = re.compile(r"^\$?[A-Z][A-Z0-9]{1,6}$")
+_INITIAL = re.compile(r"^[A-Z]\.$")
 
 
 def _is_name_text(text: str) -> bool:
@@ -164,6 +165,8 @@ class EntityRules:
                     and not doc[j].whitespace_
                 ):
                     j += 2  # hyphenated names: "Okonkwo-Finch"
+                elif texts[j] == "&" and j + 1 < n and _is_name_text(texts[j + 1]):
+                    j += 2  # "Kirkland & Ellis", "Alvarez & Marsal"
                 else:
                     break
             spans.extend(self._run(doc, texts, i, j))
@@ -200,7 +203,7 @@ class EntityRules:
         # person: two or three name words near a title cue
         if (
             2 <= len(words) <= 3
-            and all(w.isalpha() or "-" in w for w in words)
+            and all(w.isalpha() or "-" in w or _INITIAL.match(w) for w in words)
             and not any(w.isupper() and len(w) > 1 for w in words)
         ):
             before = " ".join(t.lower() for t in texts[max(0, i - 3) : i])
@@ -337,7 +340,41 @@ class EntityMerger:
             for k in range(span.start, span.end):
                 taken[k] = 1
             chosen.append(Span(doc, span.start, span.end, label=span.label_, span_id=span.id_))
+        chosen = [_with_legal_suffix(span, taken) for span in chosen]
         doc.set_ents(sorted(chosen, key=lambda s: s.start), default="outside")
+
+
+_LEGAL = frozenset(
+    "llc ltd ltd. limited inc inc. incorporated corp corp. corporation plc lp l.p. llp "
+    "ag sa s.a. nv n.v. bv b.v. gmbh pte pty co co. n.a. se spa s.p.a.".split()
+)
+_ORG_LABELS = frozenset(
+    "Exchange Lender TradingFirm InvestmentFirm Bank Company MediaOutlet Regulator Protocol".split()
+)
+
+
+def _with_legal_suffix(span: Span, taken: bytearray) -> Span:
+    """Extend an organisation over a legal form that follows it ("Gemini Trust Company, LLC")."""
+    if span.label_ not in _ORG_LABELS:
+        return span
+    doc = span.doc
+    end = span.end
+    k = end
+    if k < len(doc) and doc[k].text == "," and k + 1 < len(doc) and doc[k + 1].lower_ in _LEGAL:
+        k += 1
+    grew = False
+    while k < len(doc) and doc[k].lower_.rstrip(",") in _LEGAL and not taken[k]:
+        if doc[k].text[:1].islower():
+            break
+        k += 1
+        grew = True
+        if k < len(doc) and doc[k].text == "." and not doc[k - 1].whitespace_:
+            k += 1  # "Inc" "." split by the tokenizer
+    if not grew:
+        return span
+    for t in range(end, k):
+        taken[t] = 1
+    return Span(doc, span.start, k, label=span.label_, span_id=span.id_)
 
 
 _HEADLINE_SMALL = frozenset(

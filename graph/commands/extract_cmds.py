@@ -120,11 +120,25 @@ def _train(
         int, typer.Option("--seed", help="Random seed (training is reproducible).")
     ] = 42,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 30,
+    dev: Annotated[
+        Path | None,
+        typer.Option("--dev", help="Folder where the relation scorer's threshold is picked."),
+    ] = None,
+    ner_only: Annotated[
+        bool, typer.Option("--ner-only", help="Train the entity recogniser only.")
+    ] = False,
 ) -> None:
-    """Train the statistical NER from the annotated train split."""
+    """Train the entity recogniser, then the relation scorer, from the annotated corpora.
+
+    By default from every training split (ontologies/corpus/train, heldout and
+    reporting/train), with the scorer's threshold picked on reporting/dev; the frozen
+    reporting/test split is never read. Training is seeded: same seed, same model.
+    """
     from extract.train import train
 
-    summary = train(corpus=corpus, output=output, seed=seed, epochs=epochs)
+    summary = train(
+        corpus=corpus, output=output, seed=seed, epochs=epochs, dev=dev, relations=not ner_only
+    )
     typer.echo(json.dumps(summary, indent=2))
 
 
