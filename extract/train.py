@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import time
@@ -15,6 +16,8 @@ import numpy as np
 
 from extract.errors import GoldFormatError
 from extract.model import EntityType
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -303,7 +306,7 @@ def tune_threshold(
 
     saved = [(doc._.fallout_relations, Counter(doc._.fallout_drops or {})) for _, (doc, _) in docs]
     best: tuple[tuple[bool, float], float, dict[str, float]] | None = None
-    for threshold in np.arange(0.2, 0.86, 0.05):
+    for threshold in np.arange(0.1, 0.86, 0.05):
         scorer.threshold = float(threshold)
         total = Score()
         for (gold_path, (doc, document)), (rels, drops) in zip(docs, saved, strict=True):
@@ -314,6 +317,7 @@ def tune_threshold(
             total.add(score_doc(facts, load_gold(gold_path)).relations)
         key = (total.precision >= min_precision, total.f1)
         figures = {"precision": total.precision, "recall": total.recall, "f1": total.f1}
+        log.debug("threshold %.2f: %s", threshold, figures)
         if best is None or key > best[0]:
             best = (key, float(threshold), figures)
     for (_, (doc, _)), (rels, drops) in zip(docs, saved, strict=True):

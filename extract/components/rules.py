@@ -65,6 +65,7 @@ class Sentences:
                 (
                     text in _SENT_END
                     and not (i + 1 < n and texts[i + 1] in _CLOSERS and not spaces[i])
+                    and not (i + 1 < n and not spaces[i] and texts[i + 1][:1].isalnum())
                 )
                 or "\n" in spaces[i]
                 or (text in _CLOSERS and i > 0 and texts[i - 1] in _SENT_END)

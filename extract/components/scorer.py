@@ -77,6 +77,199 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+_CLASSES: dict[str, tuple[str, ...]] = {
+    "LEND": (
+        "lend",
+        "lent",
+        "loan",
+        "borrow",
+        "owe",
+        "owed",
+        "owing",
+        "credit",
+        "creditor",
+        "debt",
+        "claim",
+        "facility",
+        "financ",
+        "repay",
+        "repaid",
+        "bond",
+        "note",
+        "payable",
+        "unsecured",
+        "exposure",
+        "lender",
+        "funding",
+        "margin",
+        "repo",
+        "advance",
+        "line",
+    ),
+    "COLL": ("collateral", "pledg", "post", "secur", "margin", "backed", "against"),
+    "ISSUE": ("issu", "token", "native", "launch", "mint", "coin", "stablecoin", "own token"),
+    "HOLD": (
+        "hold",
+        "held",
+        "stake",
+        "position",
+        "share",
+        "holder",
+        "treasury",
+        "reserve",
+        "sitting",
+        "bought",
+        "own",
+    ),
+    "DEPOSIT": (
+        "deposit",
+        "custod",
+        "park",
+        "kept",
+        "account",
+        "cash",
+        "fund",
+        "withdraw",
+        "frozen",
+        "stuck",
+        "trapped",
+        "platform",
+        "customer",
+        "client",
+    ),
+    "ACQ": (
+        "acqui",
+        "buy",
+        "bought",
+        "purchas",
+        "takeover",
+        "take over",
+        "took over",
+        "deal",
+        "merg",
+        "rescue",
+        "bid",
+        "sale",
+        "sold",
+        "agreed",
+        "offer",
+    ),
+    "OWN": (
+        "own",
+        "parent",
+        "subsidiar",
+        "unit",
+        "arm",
+        "division",
+        "wholly",
+        "belong",
+        "control",
+        "vehicle",
+        "entity",
+        "branch",
+    ),
+    "AFF": ("affiliat", "sister", "related", "linked", "tied", "connected", "associat"),
+    "INVEST": (
+        "invest",
+        "round",
+        "backer",
+        "back",
+        "raise",
+        "rais",
+        "led",
+        "participa",
+        "valuation",
+        "series",
+        "venture",
+        "put in",
+        "stake",
+        "equity",
+    ),
+    "LEAD": (
+        "ceo",
+        "chief",
+        "founder",
+        "found",
+        "chair",
+        "president",
+        "head",
+        "run",
+        "ran",
+        "director",
+        "executive",
+        "boss",
+        "led",
+        "manag",
+        "partner",
+    ),
+    "WORK": (
+        "analyst",
+        "spokes",
+        "employ",
+        "staff",
+        "partner",
+        "trader",
+        "economist",
+        "strategist",
+        "officer",
+        "counsel",
+        "adviser",
+        "advisor",
+        "worked",
+        "join",
+    ),
+    "LIQ": (
+        "liquidat",
+        "administrat",
+        "trustee",
+        "receiver",
+        "seiz",
+        "sold",
+        "dump",
+        "unwound",
+        "wind",
+        "appoint",
+        "provisional",
+        "insolvency",
+    ),
+    "EXPO": ("expos", "counterpart", "hit", "loss", "writedown", "write", "risk"),
+    "NEG": ("not", "no", "never", "denied", "deny", "without", "n't", "nor"),
+    "HEDGE": (
+        "reportedly",
+        "may",
+        "might",
+        "rumou",
+        "said to",
+        "talks",
+        "consider",
+        "could",
+        "plan",
+        "think",
+        "believe",
+    ),
+    "PASSIVE": ("by",),
+    "GEN": ("'s", "\u2019s", "its", "their", "of"),
+}
+_CLASS_OF: dict[str, list[str]] = {}
+
+
+def _classes(word: str) -> list[str]:
+    """Relation word classes a word belongs to (by prefix), cached per word."""
+    got = _CLASS_OF.get(word)
+    if got is None:
+        got = [c for c, stems in _CLASSES.items() if any(word.startswith(x) for x in stems)]
+        if len(_CLASS_OF) < 200_000:
+            _CLASS_OF[word] = got
+    return got
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ings", "ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
 def _coarse(kind: str) -> str:
     if kind == "Person":
         return "P"
@@ -94,6 +287,7 @@ class Candidate:
     start: int  # the evidence window: the sentence, or both sentences
     end: int
     across: bool
+    topic: bool = False  # ``a`` is the document's main firm, named in an earlier sentence
 
 
 def _words(text: str) -> list[str]:
@@ -101,13 +295,18 @@ def _words(text: str) -> list[str]:
 
 
 def candidates(
-    sentences: list[tuple[int, int]], occs: list[Occurrence], *, across: bool = True
+    sentences: list[tuple[int, int]],
+    occs: list[Occurrence],
+    *,
+    across: bool = True,
+    topics: list[str] | None = None,
 ) -> list[Candidate]:
     """Return the candidate pairs of a document, each pair of entities once per window.
 
     ``occs`` must be sorted by start. Within a sentence, every two occurrences of
     different entities no more than ``_MAX_WITHIN`` characters apart; across two
-    adjacent sentences, every occurrence of the first with every one of the second.
+    adjacent sentences, every occurrence of the first with every one of the second; and
+    every entity of a sentence with each of the document's ``topics`` it does not name.
     """
     starts = [o.start for o in occs]
     per_sent: list[list[Occurrence]] = []
@@ -128,6 +327,83 @@ def candidates(
                 for b in nxt:
                     if b.entity_id != a.entity_id and b.entity_id not in ids:
                         out.append(Candidate(a, b, s, sentences[k + 1][1], True))
+    if topics:
+        out += _topic_candidates(sentences, per_sent, occs, topics)
+    return out
+
+
+_LIST_SEP = re.compile(
+    r"\s*(?:\(?\s*(?:US)?[$\u20ac\u00a3]?\s?[\d.,]+\s*(?:bn|billion|m|mn|million|k)?\s*"
+    r"(?:[A-Z]{3})?\s*\)?\s*)?(?:,|;|\band\b|, and|; and|\bor\b|&|/)\s*(?:and\s+)?"
+)
+
+
+def coordinated_lists(
+    text: str, sentences: list[tuple[int, int]], occs: list[Occurrence]
+) -> dict[Occurrence, tuple[int, int]]:
+    """Map each name of a coordinated list of same-kind names to the list's extent.
+
+    "Creditors include A ($5m), B ($3m) and C": A, B and C share one extent, so that the
+    words before and after the list describe every member. A list may end with the amount
+    of its last member.
+    """
+    out: dict[Occurrence, tuple[int, int]] = {}
+    starts = [o.start for o in occs]
+    for s, e in sentences:
+        mine = _first_per_entity(occs[bisect_left(starts, s) : bisect_left(starts, e)])
+        run: list[Occurrence] = []
+        seq: list[Occurrence | None] = [*mine, None]
+        for o in seq:
+            if (
+                o is not None
+                and run
+                and _coarse(o.type) == _coarse(run[-1].type)
+                and not o.ref
+                and _LIST_SEP.fullmatch(text, run[-1].end, o.start)
+            ):
+                run.append(o)
+                continue
+            if len(run) >= 2:
+                extent = (run[0].start, run[-1].end)
+                for member in run:
+                    out[member] = extent
+            run = [o] if o is not None and not o.ref else []
+    return out
+
+
+def document_topics(occs: list[Occurrence], limit: int = 2) -> list[str]:
+    """Return the organisations a document is about: the most mentioned (names, references)."""
+    counts = Counter(o.entity_id for o in occs if o.type in _ORG)
+    ranked = counts.most_common(limit)
+    return [e for e, n in ranked if n >= 3]
+
+
+def _topic_candidates(
+    sentences: list[tuple[int, int]],
+    per_sent: list[list[Occurrence]],
+    occs: list[Occurrence],
+    topics: list[str],
+) -> list[Candidate]:
+    """Pair every entity of a sentence with a main firm that the sentence does not name.
+
+    Creditor lists, investor rounds and holders' tables name one side only; the other is
+    the firm the document is about, named somewhere before.
+    """
+    out: list[Candidate] = []
+    last: dict[str, Occurrence] = {}
+    k = 0
+    for (s, e), mine in zip(sentences, per_sent, strict=True):
+        while k < len(occs) and occs[k].start < s:
+            if occs[k].entity_id in topics:
+                last[occs[k].entity_id] = occs[k]
+            k += 1
+        named = {o.entity_id for o in mine}
+        for topic in topics:
+            a = last.get(topic)
+            if a is None or topic in named:
+                continue
+            for b in mine:
+                out.append(Candidate(a, b, s, e, False, True))
     return out
 
 
@@ -168,13 +444,40 @@ def pair_features(
     sent_b: tuple[int, int],
     inner: list[Occurrence],
     rules: list[str],
+    lists: dict[Occurrence, tuple[int, int]] | None = None,
 ) -> list[str]:
-    """Describe a candidate pair by feature strings (hashed by the scorer)."""
+    """Describe a candidate pair by feature strings (hashed by the scorer).
+
+    ``lists`` maps a mention that is one name of a coordinated list ("A, B and C") to the
+    extent of the whole list: the words around the list stand for every member.
+    """
     a, b = cand.a, cand.b
     ka, kb = a.type, b.type
     ca, cb = _coarse(ka), _coarse(kb)
     cc = ca + cb
+    lists = lists or {}
+    ea, eb = lists.get(a), lists.get(b)
+    if ea is not None and ea == eb:
+        ea = eb = None  # two names of one list
+        same_list = True
+    else:
+        same_list = False
+    if cand.topic:
+        if eb is not None:
+            b = Occurrence(eb[0], eb[1], b.entity_id, b.type, b.ref)
+            cand = Candidate(cand.a, b, cand.start, cand.end, False, True)
+        out = _topic_features(text, cand, sent_b, inner, cc, f"K={ka}|{kb}")
+        return out + (["Tlist"] if eb is not None else [])
     f = [f"K={ka}|{kb}", f"C={cc}"]
+    if same_list:
+        f.append("samelist")
+    if ea is not None:
+        f.append("lista")
+        a = Occurrence(ea[0], ea[1], a.entity_id, a.type, a.ref)
+    if eb is not None:
+        f.append("listb")
+        b = Occurrence(eb[0], eb[1], b.entity_id, b.type, b.ref)
+    inner = [o for o in inner if not (a.start <= o.start < a.end or b.start <= o.start < b.end)]
     if a.ref:
         f += ["refa", "refa=" + text[a.start : a.end].lower()]
     if b.ref:
@@ -217,8 +520,13 @@ def pair_features(
             f.append("paren")
         if _CLAUSE_BREAK.search(gap):
             f.append("clausebreak")
+    f += [f"c={c}" for w in set(between) for c in _classes(w)]
+    f += [f"c{cc}={c}" for w in set(between) for c in _classes(w)]
+    f += [f"s={_stem(w)}" for w in between if len(w) > 3]
     before = _masked(text, sent_a[0], a.start, inner)[-3:]
     after = _masked(text, b.end, sent_b[1], inner)[:3]
+    f += [f"ca={c}" for w in set(after) for c in _classes(w)]
+    f += [f"cb={c}" for w in set(before) for c in _classes(w)]
     f += [f"pl={w}" for w in before] + [f"nr={w}" for w in after]
     if before:
         f += [f"p1={before[-1]}", f"p1{cc}={before[-1]}"]
@@ -237,6 +545,38 @@ def pair_features(
     return f
 
 
+def _topic_features(
+    text: str, cand: Candidate, sent: tuple[int, int], inner: list[Occurrence], cc: str, k: str
+) -> list[str]:
+    """Features of a pair (main firm of the document, entity of this sentence)."""
+    b = cand.b
+    f = ["T", f"T{k}", f"TC={cc}"]
+    before = _masked(text, sent[0], b.start, inner)
+    after = _masked(text, b.end, sent[1], inner)
+    f += [f"Tpl={w}" for w in before[-4:]] + [f"Tnr={w}" for w in after[:6]]
+    f += [f"Tnr{cc}={w}" for w in after[:6]] + [f"Tpl{cc}={w}" for w in before[-4:]]
+    f += [f"Ts={w}" for w in before[:4]]
+    if before:
+        f += [f"Tp1={before[-1]}", f"Tp1{cc}={before[-1]}"]
+    else:
+        f.append("Tp1=^")
+    if after:
+        f += [f"Tn1={after[0]}", f"Tn1{cc}={after[0]}"]
+        if len(after) > 1:
+            f.append(f"Tn2={after[0]}_{after[1]}")
+    else:
+        f.append("Tn1=$")
+    f.append(f"TI={min(len(inner), 4)}")
+    f += [f"Tc{cc}={c}" for w in set(before[-6:] + after[:8]) for c in _classes(w)]
+    f += [f"Ts={_stem(w)}" for w in after[:8] if len(w) > 3]
+    words = set(before) | set(after)
+    if "$" in words or any(w.isdigit() for w in words):
+        f.append("Tmoney")
+    if b.ref:
+        f += ["Trefb", "Trefb=" + text[b.start : b.end].lower()]
+    return f
+
+
 def _hash(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8"))
 
@@ -244,10 +584,13 @@ def _hash(feature: str) -> int:
 class RelationScorer:
     """Score candidate pairs with a multi-label linear model and keep the likely relations."""
 
-    def __init__(self, name: str, threshold: float = 0.5, across: bool = True) -> None:
+    def __init__(
+        self, name: str, threshold: float = 0.5, across: bool = True, topics: bool = True
+    ) -> None:
         self.name = name
         self.threshold = threshold
         self.across = across
+        self.topics = topics
         self.vocab: dict[int, int] = {}
         self.weights: np.ndarray | None = None  # (features + 1 bias row, labels)
         self.schema = load_relation_schema()
@@ -293,7 +636,9 @@ class RelationScorer:
             for s in doc.sents
             if not any(a <= s.start_char < b for a, b in header)
         ]
-        cands = candidates(sentences, occs, across=self.across)
+        cands = candidates(
+            sentences, occs, across=self.across, topics=document_topics(occs) if self.topics else []
+        )
         rule_index: dict[tuple[int, str, str], list[str]] = {}
         for rel in doc._.fallout_relations or []:
             ev = rel["evidence"][0]["start"]
@@ -302,16 +647,17 @@ class RelationScorer:
             rule_index.setdefault((ev, t, h), []).append(rel["type"] + "<")
         sent_starts = [s for s, _ in sentences]
         starts = [o.start for o in occs]
+        lists = coordinated_lists(text, sentences, occs)
         feats = []
         for c in cands:
-            sa = sentences[bisect_right(sent_starts, c.a.start) - 1]
             sb = sentences[bisect_right(sent_starts, c.b.start) - 1]
+            sa = sb if c.topic else sentences[bisect_right(sent_starts, c.a.start) - 1]
             lo, hi = bisect_left(starts, sa[0]), bisect_left(starts, sb[1])
             inner = [o for o in occs[lo:hi] if o is not c.a and o is not c.b]
             rules = rule_index.get((sb[0], c.a.entity_id, c.b.entity_id), [])
             if not c.across:
                 rules = rules or rule_index.get((sa[0], c.a.entity_id, c.b.entity_id), [])
-            feats.append(pair_features(text, c, sa, sb, inner, rules))
+            feats.append(pair_features(text, c, sa, sb, inner, rules, lists))
         return cands, feats
 
     def __call__(self, doc: Doc) -> Doc:
@@ -392,8 +738,12 @@ class RelationScorer:
             rel["confidence"] = round(max(prob, float(rule["confidence"])), 3)
             return rel
         del sent_b_start
-        lo, hi = min(cand.a.start, cand.b.start), max(cand.a.end, cand.b.end)
-        gap = text[cand.a.end : cand.b.start].lower() if not cand.across else ""
+        if cand.topic:  # the main firm is named sentences before: only the entity's clause
+            lo, hi = cand.b.start, cand.b.end
+        else:
+            lo, hi = min(cand.a.start, cand.b.start), max(cand.a.end, cand.b.end)
+        near = not cand.across and not cand.topic
+        gap = text[cand.a.end : cand.b.start].lower() if near else ""
         rel = {
             "head": h.id,
             "type": rtype,
@@ -433,7 +783,12 @@ class RelationScorer:
         """Write the weights, the feature table and the settings to a folder."""
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        cfg = {"threshold": self.threshold, "across": self.across, "labels": list(LABELS)}
+        cfg = {
+            "threshold": self.threshold,
+            "across": self.across,
+            "topics": self.topics,
+            "labels": list(LABELS),
+        }
         (folder / "cfg.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         if self.weights is not None:
             keys = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=np.uint32)
@@ -448,6 +803,7 @@ class RelationScorer:
             raise ValueError(f"{folder}: the scorer was trained for other labels")
         self.threshold = float(cfg["threshold"])
         self.across = bool(cfg.get("across", True))
+        self.topics = bool(cfg.get("topics", True))
         if (folder / "weights.npy").exists():
             keys = np.load(folder / "features.npy")
             self.vocab = {int(k): i for i, k in enumerate(keys)}
@@ -475,8 +831,10 @@ def _clause_amount(
     "fallout_relation_scorer",
     assigns=["doc._.fallout_relations"],
     requires=["doc._.fallout_relations", "doc._.fallout_refs", "doc._.fallout_quantities"],
-    default_config={"threshold": 0.5, "across": True},
+    default_config={"threshold": 0.5, "across": True, "topics": True},
 )
-def make_scorer(nlp: Language, name: str, threshold: float, across: bool) -> RelationScorer:
+def make_scorer(
+    nlp: Language, name: str, threshold: float, across: bool, topics: bool
+) -> RelationScorer:
     """Build the learned relation scorer (weights come from a trained pipeline)."""
-    return RelationScorer(name, threshold, across)
+    return RelationScorer(name, threshold, across, topics)
