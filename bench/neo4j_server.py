@@ -2,7 +2,10 @@
 
     .venv/bin/python bench/neo4j_server.py [--runs 3]
 
-Figures go into docs/benchmarks.md, section "Neo4j test server".
+Each run also reads back the server's settings of ``SERVER_SETTINGS``
+(``dbms.security.allow_csv_import_from_file_urls=false``: LOAD CSV may not read the
+server's files) and stops if one differs. Figures go into docs/benchmarks.md, section
+"Neo4j test server".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fixtures.neo4j_server import start_neo4j  # noqa: E402
+from tests.fixtures.neo4j_server import SERVER_SETTINGS, start_neo4j  # noqa: E402
 
 
 def main() -> None:
@@ -30,11 +33,18 @@ def main() -> None:
         with neo4j.GraphDatabase.driver(url, auth=None) as driver:
             driver.verify_connectivity()
             driver.execute_query("RETURN 1")
-        t2 = time.perf_counter()
-        stop()
+            t2 = time.perf_counter()
+            records, _, _ = driver.execute_query(
+                "SHOW SETTINGS $names YIELD name, value", names=sorted(SERVER_SETTINGS)
+            )
+        settings = {r["name"]: r["value"] for r in records}
         t3 = time.perf_counter()
+        stop()
+        t4 = time.perf_counter()
+        if settings != SERVER_SETTINGS:
+            sys.exit(f"run {run}: the server's settings are {settings}, not {SERVER_SETTINGS}")
         print(f"run {run}: ready {t1 - t0:.2f} s, first query {t2 - t1:.2f} s, "
-              f"stop {t3 - t2:.2f} s", flush=True)
+              f"stop {t4 - t3:.2f} s; {settings}", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from extract.model import Facts
 from graph.errors import QueryRefused, StoreError, StoreUnavailable
 from graph.load import Batch, EntityRow, batches, merge_entity
 from graph.store import cypher
-from graph.store._guard import check_read_only, rewrite_type
+from graph.store._guard import check_ladybug_plan, check_read_only, rewrite_type
 from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
 
@@ -417,19 +417,25 @@ class EmbeddedStore(CypherReader):
         write: bool = False,
         timeout: float | None = None,
     ) -> QueryResult:
-        """Run one Cypher statement; read-only (gate + read-only transaction) unless ``write``.
+        """Run one Cypher statement; unless ``write``, checked and run read-only.
 
-        ``type(r)`` is accepted and run as LadybugDB's ``label(r)``.
+        Without ``write`` the text must pass :func:`check_read_only` first (binding a
+        statement already acts: ``EXPLAIN EXPORT DATABASE`` creates the directory), then
+        its ``EXPLAIN`` plan :func:`check_ladybug_plan`, and it runs inside
+        ``BEGIN TRANSACTION READ ONLY``. ``type(r)`` is accepted and run as LadybugDB's
+        ``label(r)``.
         """
-        if not write:
-            check_read_only(query)
         text = rewrite_type(query)
+        if not write:
+            check_read_only(text, dialect="ladybug")
         if timeout is not None:
             self._conn.set_query_timeout(max(1, int(timeout * 1000)))
         try:
             if not write:
                 self._execute("BEGIN TRANSACTION READ ONLY")
             try:
+                if not write:
+                    self._check_plan(text, params)
                 result = self._execute(text, params)
                 if isinstance(result, list):
                     raise QueryRefused("query refused: run one statement at a time")
@@ -449,6 +455,17 @@ class EmbeddedStore(CypherReader):
             if timeout is not None:
                 self._conn.set_query_timeout(0)
         return QueryResult(columns=columns, rows=rows)
+
+    def _check_plan(self, text: str, params: Mapping[str, Any] | None) -> None:
+        """Refuse ``text`` unless LadybugDB's ``EXPLAIN`` plan for it is a plain read."""
+        explained = self._execute("EXPLAIN " + text, params)
+        if isinstance(explained, list):
+            for part in explained:
+                part.close()
+            raise QueryRefused("query refused: run one statement at a time")
+        plan = "\n".join(str(row[0]) for row in explained.get_all())
+        explained.close()
+        check_ladybug_plan(plan)
 
     def _plain_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Shape rows as Neo4j results are shaped.

@@ -1,8 +1,10 @@
 """The Neo4j store: the official driver, batched ``UNWIND ... MERGE`` writes, gated reads.
 
 Entities carry their kind as a second label (``:Entity:Exchange``). Each batch of
-whole documents is written in one write transaction. User Cypher runs in a read
-transaction after ``EXPLAIN`` reports ``query_type == "r"``.
+whole documents is written in one write transaction. User Cypher without ``write``
+passes the text check, then its ``EXPLAIN`` plan must pass :func:`check_neo4j_plan`
+(no ``LoadCSV``, no procedure outside the allow-list, no ``SHOW``, query type ``"r"``),
+and it runs in a ``READ`` access-mode session and transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from extract.model import Facts
 from graph.errors import QueryRefused, StoreUnavailable
 from graph.load import Batch, EntityRow, batches
 from graph.store import cypher
-from graph.store._guard import check_read_only
+from graph.store._guard import check_neo4j_plan, check_read_only
 from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
 
@@ -267,24 +269,20 @@ class Neo4jStore(CypherReader):
         write: bool = False,
         timeout: float | None = None,
     ) -> QueryResult:
-        """Run Cypher; unless ``write``, gated by tokens and ``EXPLAIN`` and run read-only."""
+        """Run Cypher; unless ``write``, checked by text and by plan, and run read-only."""
         import neo4j
         from neo4j.exceptions import ClientError, DriverError, Neo4jError
 
         args = dict(params or {})
+        if not write:
+            check_read_only(query, dialect="neo4j")
         try:
             with self._driver.session(
                 database=self.database,
                 default_access_mode=neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS,
             ) as session:
                 if not write:
-                    check_read_only(query)
-                    plan = session.run(neo4j.Query("EXPLAIN " + query), args).consume()
-                    if plan.query_type != "r":
-                        raise QueryRefused(
-                            f"query refused: Neo4j plans it as {plan.query_type!r}, not "
-                            "read-only 'r' (pass write=True, or --write, to run it)"
-                        )
+                    self._check_plan(session, query, args)
 
                 def work(tx: Any) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
                     result = tx.run(query, args)
@@ -312,6 +310,16 @@ class Neo4jStore(CypherReader):
         except (Neo4jError, DriverError) as err:
             raise QueryRefused(f"query failed: {_line(str(err))}") from None
         return QueryResult(columns=columns, rows=rows)
+
+    @staticmethod
+    def _check_plan(session: Any, query: str, args: Mapping[str, Any]) -> None:
+        """Plan ``query`` with ``EXPLAIN`` in a read transaction; refuse what is no plain read."""
+
+        def explain(tx: Any) -> Any:
+            return tx.run("EXPLAIN " + query, args).consume()
+
+        summary = session.execute_read(explain)
+        check_neo4j_plan(summary.query_type, summary.plan)
 
 
 def _line(text: str) -> str:

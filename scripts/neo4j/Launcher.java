@@ -1,16 +1,20 @@
 // Starts an embedded Neo4j Community server with Bolt on a free local port, for the test suite.
 //
-//   java -cp CACHE/classes:CACHE/lib/* Launcher HOME_DIR [PASSWORD]
+//   java -cp CACHE/classes:CACHE/lib/* Launcher HOME_DIR [PASSWORD] [--config=FILE]
 //
 // Prints one line "NEO4J READY bolt://127.0.0.1:PORT" once the default database is available.
 // Stops on SIGTERM (shutdown hook) and as soon as its standard input closes, so a test run
 // that dies without cleaning up leaves no server behind. Authentication is off unless a
 // PASSWORD is given: then it is on, and the user "neo4j" has that password.
+// LOAD CSV may not read the server's files (dbms.security.allow_csv_import_from_file_urls
+// is false); --config=FILE reads further settings from a neo4j.conf-style file.
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
@@ -31,18 +35,33 @@ public final class Launcher {
     private Launcher() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: Launcher HOME_DIR [PASSWORD]");
+        List<String> positional = new ArrayList<>();
+        Path config = null;
+        for (String arg : args) {
+            if (arg.startsWith("--config=")) {
+                config = Path.of(arg.substring("--config=".length()));
+            } else {
+                positional.add(arg);
+            }
+        }
+        if (positional.size() < 1 || positional.size() > 2) {
+            System.err.println("usage: Launcher HOME_DIR [PASSWORD] [--config=FILE]");
             System.exit(2);
         }
-        Path home = Path.of(args[0]).toAbsolutePath();
-        String password = args.length == 2 ? args[1] : null;
-        DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
+        Path home = Path.of(positional.get(0)).toAbsolutePath();
+        String password = positional.size() == 2 ? positional.get(1) : null;
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (config != null) {
+            builder.loadPropertiesFromFile(config);
+        }
+        DatabaseManagementService service = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", 0))
                 .setConfig(GraphDatabaseSettings.auth_enabled, password != null)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, PAGE_CACHE_BYTES)
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                // LOAD CSV from file:/// URLs would read any file the server can read
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
                 // A throwaway test server: skip Bolt's graceful waits (about 10 s at shutdown).
                 .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ZERO)
                 .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ZERO)

@@ -387,7 +387,8 @@ def test_neo4j_schema_and_a_store_from_the_previous_version(neo4j_url: str) -> N
     with open_store(neo4j_url) as store:
         constraints = store.cypher(
             "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties "
-            "RETURN name, type, labelsOrTypes AS on, properties ORDER BY name"
+            "RETURN name, type, labelsOrTypes AS on, properties ORDER BY name",
+            write=True,  # SHOW commands are refused by the read-only guard
         ).rows
         assert [(c["type"], c["on"], c["properties"]) for c in constraints] == [
             ("UNIQUENESS", ["Document"], ["id"]),
@@ -396,7 +397,8 @@ def test_neo4j_schema_and_a_store_from_the_previous_version(neo4j_url: str) -> N
         indexes = store.cypher(
             "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, "
             "owningConstraint WHERE entityType = 'RELATIONSHIP' AND type = 'RANGE' "
-            "RETURN labelsOrTypes AS on, properties, owningConstraint AS owner"
+            "RETURN labelsOrTypes AS on, properties, owningConstraint AS owner",
+            write=True,
         ).rows
         assert sorted(i["on"][0] for i in indexes) == sorted(RELATION_TYPES)
         assert {(tuple(i["properties"]), i["owner"]) for i in indexes} == {(("id",), None)}
