@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 __all__ = ["Speaker", "Transcript", "Turn", "handle_to_name", "parse_transcript"]
@@ -107,6 +108,7 @@ class Transcript:
 
     speakers: list[Speaker] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
+    _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def speaker_for(self, label: str) -> str:
         """Return the full header name that a turn label stands for (else the label)."""
@@ -118,9 +120,11 @@ class Transcript:
 
     def speaker_at(self, offset: int) -> str | None:
         """Return the speaker (full name) whose turn contains ``offset``."""
-        for turn in self.turns:
-            if turn.start <= offset < turn.end:
-                return self.speaker_for(turn.label)
+        if len(self._starts) != len(self.turns):
+            self._starts[:] = [t.start for t in self.turns]
+        k = bisect_right(self._starts, offset) - 1
+        if k >= 0 and self.turns[k].start <= offset < self.turns[k].end:
+            return self.speaker_for(self.turns[k].label)
         return None
 
 

@@ -507,6 +507,7 @@ class RelationExtractor:
         if transcript is None:
             return
         names = [o for o in occs if not o.ref]
+        text = doc.text
         for sp in transcript.speakers:
             person = next((o for o in names if o.start <= sp.start < o.end), None)
             firm = next((o for o in names if o.start <= sp.firm_start < o.end), None)
@@ -526,7 +527,7 @@ class RelationExtractor:
                 if re.search(r"\b(ceo|founder|co-founder|chief executive)\b", role)
                 else "WORKS_FOR"
             )
-            line = doc.text[sp.line_start : sp.line_end]
+            line = text[sp.line_start : sp.line_end]
             out.append(
                 {
                     "head": person.entity_id,

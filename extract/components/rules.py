@@ -325,12 +325,13 @@ class EntityMerger:
         candidates.extend(
             (3, -len(s), s) for s in (_clean_ner(e, self.stop) for e in ner_spans) if s
         )
-        headlines = _headline_lines(doc.text)
+        text = doc.text  # built from the tokens on every access: once here
+        headlines = _headline_lines(text)
         candidates = [
             c
             for c in candidates
             if c[2].text.upper() not in self.not_names
-            and (c[0] <= 1 or not _only_in_headline(doc.text, c[2], headlines))
+            and (c[0] <= 1 or not _only_in_headline(text, c[2], headlines))
         ]
         candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
         taken = bytearray(len(doc))

@@ -668,21 +668,30 @@ class RelationScorer:
         rule_rels: list[dict[str, Any]] = list(doc._.fallout_relations or [])
         drops: Counter[str] = doc._.fallout_drops if doc._.fallout_drops is not None else Counter()
         cands, feats = self.describe(doc)
+        text = doc.text
         kept: list[dict[str, Any]] = []
         if cands:
             probs = self.scores([self.rows(f) for f in feats])
             quantities: list[Quantity] = doc._.fallout_quantities or []
-            by_key = {
-                (r["head"], r["type"], r["tail"], r["evidence"][0]["start"]): r for r in rule_rels
-            }
+            q_starts = [q.start for q in quantities]
+            by_key: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
+            for r in rule_rels:
+                key3 = (r["head"], r["type"], r["tail"])
+                by_key.setdefault(key3, []).append((r["evidence"][0]["start"], r))
             transcript = doc._.fallout_transcript
             for cand, p in zip(cands, probs, strict=True):
-                for j in np.flatnonzero(p >= self.threshold):
+                hits = np.flatnonzero(p >= self.threshold)
+                if not len(hits):
+                    continue
+                window = quantities[
+                    bisect_left(q_starts, cand.start) : bisect_left(q_starts, cand.end)
+                ]
+                for j in hits:
                     label = LABELS[j]
                     rtype = label[:-1]
                     head, tail = (cand.a, cand.b) if label[-1] == ">" else (cand.b, cand.a)
                     rel = self._relation(
-                        doc, cand, head, tail, rtype, float(p[j]), records, by_key, quantities
+                        text, cand, head, tail, rtype, float(p[j]), records, by_key, window
                     )
                     if rel is None:
                         drops[DropReason.OFF_SCHEMA_PATTERN.value] += 1
@@ -707,14 +716,14 @@ class RelationScorer:
 
     def _relation(
         self,
-        doc: Doc,
+        text: str,
         cand: Candidate,
         head: Occurrence,
         tail: Occurrence,
         rtype: str,
         prob: float,
         records: dict[str, EntityRecord],
-        by_key: dict[tuple[str, str, str, int], dict[str, Any]],
+        by_key: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]],
         quantities: list[Quantity],
     ) -> dict[str, Any] | None:
         h, t = records.get(head.entity_id), records.get(tail.entity_id)
@@ -723,21 +732,15 @@ class RelationScorer:
             return None
         if h.type not in allowed[0] or t.type not in allowed[1]:
             return None
-        text = doc.text
-        sent_b_start = cand.start
-        rule = by_key.get((h.id, rtype, t.id, cand.start))
-        if rule is None and cand.across:
-            for k, r in by_key.items():
-                if k[:3] == (h.id, rtype, t.id) and cand.start <= k[3] < cand.end:
-                    rule = r
-                    sent_b_start = k[3]
-                    break
+        rule = next(
+            (r for at, r in by_key.get((h.id, rtype, t.id), ()) if cand.start <= at < cand.end),
+            None,
+        )
         if rule is not None:
             rel = dict(rule)
             rel["evidence"] = list(rule["evidence"])
             rel["confidence"] = round(max(prob, float(rule["confidence"])), 3)
             return rel
-        del sent_b_start
         if cand.topic:  # the main firm is named sentences before: only the entity's clause
             lo, hi = cand.b.start, cand.b.end
         else:
