@@ -40,6 +40,22 @@ def token_texts(doc: Doc) -> list[str]:
     return cached
 
 
+def doc_text(doc: Doc) -> str:
+    """Return ``doc.text``, built once and cached (spaCy joins the tokens on every access)."""
+    cached: str | None = doc.user_data.get("fallout_text")
+    if cached is None:
+        cached = doc.text
+        doc.user_data["fallout_text"] = cached
+    return cached
+
+
+def token_spaces(doc: Doc) -> list[bool]:
+    """Return whether each token is followed by whitespace (read as one array)."""
+    from spacy.attrs import SPACY
+
+    return [bool(x) for x in doc.to_array([SPACY]).ravel()]
+
+
 def ontology_path(name: str) -> Path:
     """Return the path of a data file shipped in the ``ontologies`` package."""
     return Path(str(resources.files("ontologies").joinpath(name)))

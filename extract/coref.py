@@ -26,7 +26,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extract._data import token_texts
+from extract._data import doc_text, token_texts
 from extract.model import ORGANISATION_TYPES
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def resolve_references(
     """Return reference occurrences (``ref=True``) for the pronouns and descriptions."""
     from extract.resolve import Occurrence
 
-    text = doc.text
+    text = doc_text(doc)
     names = sorted((o for o in occurrences if not o.ref), key=lambda o: (o.start, -o.end))
     starts = [o.start for o in names]
     lows = [t.lower() for t in token_texts(doc)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extract._data import normalise
+from extract._data import doc_text, normalise
 from extract.errors import GoldFormatError
 from extract.model import Facts
 
@@ -280,7 +280,7 @@ def score_coref(doc: Any, facts: Facts, gold: Gold, gold_path: Path) -> Score:
     gold-annotated span, the share resolved to the right entity.
     """
     raw = json.loads(gold_path.read_text(encoding="utf-8"))
-    links = gold_mentions(doc.text, raw)
+    links = gold_mentions(doc_text(doc), raw)
     names = gold_names_of(facts, gold)
     refs = [o for o in (doc._.fallout_refs or []) if o.ref]
     score = Score(gold=len(links))

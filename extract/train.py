@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from extract._data import doc_text
 from extract.errors import GoldFormatError
 from extract.model import EntityType
 
@@ -240,7 +241,7 @@ def relation_examples(
             facts, _ = doc_to_facts(doc, read.document)
             cands, f = scorer.describe(doc)  # type: ignore[attr-defined]
             names = gold_names_of(facts, gold)
-            ys.append(_labels_for(doc.text, cands, f, names, raw.get("relations", [])))
+            ys.append(_labels_for(doc_text(doc), cands, f, names, raw.get("relations", [])))
             feats += f
             docs.append((gold_path, (doc, read.document)))
     y = np.concatenate(ys) if ys else np.zeros((0, 0), dtype=np.float32)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extract._data import doc_text
+
 __all__ = [
     "Quantity",
     "Attributes",
@@ -184,9 +186,7 @@ def _iso(year: int | None, month: int, day: int | None) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}" if day else f"{year:04d}-{month:02d}"
 
 
-def find_quantities(
-    text: str, year: int | None = None, today: str | None = None
-) -> list[Quantity]:
+def find_quantities(text: str, year: int | None = None, today: str | None = None) -> list[Quantity]:
     """Find and normalise money, token quantities, percentages and dates in ``text``.
 
     Examples
@@ -275,7 +275,7 @@ class Attributes:
 
     def __call__(self, doc: Doc) -> Doc:
         """Process one document in place and return it."""
-        text = doc.text
+        text = doc_text(doc)
         given = doc._.fallout_date  # from the reader (HTML metadata) or ``--date``
         year, today = document_date(text)
         if given:

@@ -11,7 +11,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extract._data import Cues, load_cues
+from extract._data import Cues, doc_text, load_cues
 from extract._schema import RelationSchema, load_relation_schema
 from extract.components.attributes import Quantity
 from extract.model import ORGANISATION_TYPES, DropReason, EntityType
@@ -85,7 +85,7 @@ class RelationExtractor:
         quantities: list[Quantity] = doc._.fallout_quantities or []
         drops: Counter[str] = Counter()
         found: list[dict[str, Any]] = []
-        text = doc.text
+        text = doc_text(doc)
         self._text = text
         starts = [o.start for o in occs]
         q_starts = [q.start for q in quantities]
@@ -507,7 +507,7 @@ class RelationExtractor:
         if transcript is None:
             return
         names = [o for o in occs if not o.ref]
-        text = doc.text
+        text = doc_text(doc)
         for sp in transcript.speakers:
             person = next((o for o in names if o.start <= sp.start < o.end), None)
             firm = next((o for o in names if o.start <= sp.firm_start < o.end), None)

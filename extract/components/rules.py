@@ -12,7 +12,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from extract._data import load_cues, load_gazetteer, token_texts
+from extract._data import doc_text, load_cues, load_gazetteer, token_spaces, token_texts
 from extract.components.gazetteer import SPANS_KEY as GAZETTEER_KEY
 from extract.transcript import parse_transcript
 
@@ -89,7 +89,7 @@ class TranscriptSpeakers:
 
     def __call__(self, doc: Doc) -> Doc:
         """Process one document in place and return it."""
-        transcript = parse_transcript(doc.text) if ":" in doc.text else None
+        transcript = parse_transcript(doc_text(doc)) if ":" in doc_text(doc) else None
         doc._.fallout_transcript = transcript
         spans: list[Span] = []
         if transcript is not None:
@@ -273,7 +273,7 @@ class EntityMerger:
             subdocs: list[Doc] = []
             for k, doc in enumerate(docs):
                 texts = token_texts(doc)
-                spaces = [bool(t.whitespace_) for t in doc]
+                spaces = token_spaces(doc)
                 for sent_start, sent_end in self._unexplained(doc):
                     # a fresh Doc per sentence: Span.as_doc copies the whole document's
                     # arrays each time, which made long documents quadratic
@@ -325,7 +325,7 @@ class EntityMerger:
         candidates.extend(
             (3, -len(s), s) for s in (_clean_ner(e, self.stop) for e in ner_spans) if s
         )
-        text = doc.text  # built from the tokens on every access: once here
+        text = doc_text(doc)  # built from the tokens on every access: once here
         headlines = _headline_lines(text)
         candidates = [
             c
@@ -416,9 +416,7 @@ def _only_in_headline(text: str, span: Span, headlines: list[tuple[int, int]]) -
     name = span.text
     first = text.find(name)
     while first != -1:
-        if not inside[0] <= first < inside[1] and not any(
-            a <= first < b for a, b in headlines
-        ):
+        if not inside[0] <= first < inside[1] and not any(a <= first < b for a, b in headlines):
             return False
         first = text.find(name, first + 1)
     return True

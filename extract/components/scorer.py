@@ -30,7 +30,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extract._data import load_cues
+from extract._data import doc_text, load_cues
 from extract._schema import load_relation_schema
 from extract.components.attributes import Quantity
 from extract.components.relations import _merge
@@ -592,6 +592,7 @@ class RelationScorer:
         self.across = across
         self.topics = topics
         self.vocab: dict[int, int] = {}
+        self._rows: dict[str, int] = {}  # feature -> weight row (-1: unknown), a cache
         self.weights: np.ndarray | None = None  # (features + 1 bias row, labels)
         self.schema = load_relation_schema()
         cues = load_cues()
@@ -608,8 +609,17 @@ class RelationScorer:
 
     def rows(self, features: list[str]) -> list[int]:
         """Return the weight rows of the known features (unknown ones are skipped)."""
-        vocab = self.vocab
-        return sorted({r for r in (vocab.get(_hash(x)) for x in features) if r is not None})
+        cache = self._rows
+        if len(cache) > 500_000:
+            cache.clear()
+        out = set()
+        for x in features:
+            r = cache.get(x)
+            if r is None:
+                r = cache[x] = self.vocab.get(_hash(x), -1)
+            if r >= 0:
+                out.add(r)
+        return sorted(out)
 
     def scores(self, rows_list: list[list[int]]) -> np.ndarray:
         """Return the label probabilities, one row per candidate."""
@@ -625,7 +635,7 @@ class RelationScorer:
     # -- per document ---------------------------------------------------------------------
     def describe(self, doc: Doc) -> tuple[list[Candidate], list[list[str]]]:
         """Return the candidates of a processed document and their features."""
-        text = doc.text
+        text = doc_text(doc)
         occs: list[Occurrence] = sorted(doc._.fallout_refs or [], key=lambda o: (o.start, -o.end))
         transcript = doc._.fallout_transcript
         labels = {(t.label_start, t.label_end) for t in transcript.turns} if transcript else set()
@@ -668,7 +678,7 @@ class RelationScorer:
         rule_rels: list[dict[str, Any]] = list(doc._.fallout_relations or [])
         drops: Counter[str] = doc._.fallout_drops if doc._.fallout_drops is not None else Counter()
         cands, feats = self.describe(doc)
-        text = doc.text
+        text = doc_text(doc)
         kept: list[dict[str, Any]] = []
         if cands:
             probs = self.scores([self.rows(f) for f in feats])
@@ -779,6 +789,7 @@ class RelationScorer:
     def set_model(self, vocab: dict[int, int], weights: np.ndarray, threshold: float) -> None:
         """Install trained weights (feature hash -> row) and the decision threshold."""
         self.vocab = dict(vocab)
+        self._rows.clear()
         self.weights = np.asarray(weights, dtype=np.float32)
         self.threshold = float(threshold)
 
@@ -810,6 +821,7 @@ class RelationScorer:
         if (folder / "weights.npy").exists():
             keys = np.load(folder / "features.npy")
             self.vocab = {int(k): i for i, k in enumerate(keys)}
+            self._rows.clear()
             self.weights = np.load(folder / "weights.npy").astype(np.float32)
         return self
 
