@@ -1,4 +1,4 @@
-"""Contagion commands: ``fallout contagion run`` on nodes.csv / exposures.csv."""
+"""Contagion commands: ``fallout contagion run`` on nodes / exposures files (CSV or Parquet)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ __all__ = ["contagion_app", "parse_assignments", "parse_value", "register"]
 
 MODEL_HELP = "debtrank, eisenberg-noe, rogers-veraart, cascade, fire-sale or collateral."
 SHOCK_HELP = "ID=FRACTION of equity lost (clearing models: of external assets); repeatable."
+FILES_HELP = "CSV, or Parquet when the name ends in .parquet"
 
 contagion_app = typer.Typer(
     name="contagion",
@@ -58,9 +59,17 @@ def parse_assignments(values: list[str], option: str, *, numeric: bool) -> dict[
 
 @contagion_app.command("run")
 def run(
-    nodes: Annotated[Path, typer.Option("--nodes", help="nodes.csv: id, equity, ...")],
+    nodes: Annotated[
+        Path,
+        typer.Option(
+            "--nodes",
+            help=f"id, equity, external_assets, external_liabilities, weight ({FILES_HELP}); "
+            "a blank cell is not given, each model names the columns it needs.",
+        ),
+    ],
     exposures: Annotated[
-        Path, typer.Option("--exposures", help="exposures.csv: creditor, debtor, amount")
+        Path,
+        typer.Option("--exposures", help=f"creditor, debtor, amount ({FILES_HELP})."),
     ],
     model: Annotated[str, typer.Option("--model", help=MODEL_HELP)],
     default: Annotated[
@@ -74,17 +83,17 @@ def run(
         list[str] | None, typer.Option("--param", help="A model convention k=v (repeatable).")
     ] = None,
     holdings: Annotated[
-        Path | None, typer.Option("--holdings", help="holdings.csv: holder, asset, value")
+        Path | None, typer.Option("--holdings", help=f"holder, asset, value ({FILES_HELP}).")
     ] = None,
     prices: Annotated[
-        Path | None, typer.Option("--prices", help="prices.csv: asset, price, depth")
+        Path | None, typer.Option("--prices", help=f"asset, price, depth ({FILES_HELP}).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     paths: Annotated[
         bool, typer.Option("--paths", help="Add the contagion paths to the JSON.")
     ] = False,
 ) -> None:
-    """Run a contagion model on CSV files and print the outcome."""
+    """Run a contagion model on CSV or Parquet files and print the outcome."""
     from graph.contagion import MODELS, PRICE_MODELS, run_model
     from graph.contagion.network import ExposureNetwork
 

@@ -12,6 +12,7 @@ from scipy.sparse.linalg import splu
 from graph.contagion._common import finish, snapshot, transmissions
 from graph.contagion._validate import (
     initial_stress,
+    node_column,
     require_choice,
     require_fraction,
     require_nonnegative,
@@ -86,17 +87,13 @@ def clear(
     }
     ids = network.ids
     n = network.n
-    if network.external_assets is None:
-        raise ContagionInputError(
-            f"nodes.csv: missing column 'external_assets' (needed by {model})"
-        )
-    if network.external_liabilities is None:
-        raise ContagionInputError(
-            f"nodes.csv: missing column 'external_liabilities' (needed by {model})"
-        )
-    e0 = np.asarray(network.external_assets, dtype=np.float64)
-    x = np.asarray(network.external_liabilities, dtype=np.float64)
+    e0 = node_column(network, "external_assets", model)
     require_nonnegative(e0, ids, "external_assets")
+    # outside debt not given (no column, or NaN) is none
+    x = np.zeros(n) if network.external_liabilities is None else np.asarray(
+        network.external_liabilities, dtype=np.float64
+    )
+    x = np.where(np.isnan(x), 0.0, x)
     require_nonnegative(x, ids, "external_liabilities")
     shock = initial_stress(network, shocks, ())
     e = e0 * (1.0 - shock)

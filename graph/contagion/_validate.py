@@ -1,7 +1,14 @@
-"""Preconditions shared by the contagion models and the CSV reader (vectorised checks)."""
+"""Preconditions shared by the contagion models and the CSV/Parquet reader (vectorised checks).
+
+The input contract: a blank cell (empty or spaces in CSV, null in Parquet) means "not given";
+what it then stands for is decided per column by the reader (``external_liabilities``: 0) or
+by the model that reads the column (:func:`node_column` names the file, row and field). NaN
+and inf are never "not given": they are refused by name.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +23,10 @@ if TYPE_CHECKING:
     from graph.contagion.network import ExposureNetwork
 
 __all__ = [
+    "INSOLVENT",
+    "PARQUET_SUFFIXES",
     "initial_stress",
+    "node_column",
     "numeric_column",
     "positions",
     "read_table",
@@ -27,13 +37,28 @@ __all__ = [
     "require_nonnegative",
     "require_positive",
     "row_of",
+    "starting_equity",
     "text_column",
 ]
 
+#: file suffixes read as Parquet; every other file is read as CSV
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
-def row_of(k: int) -> int:
-    """Row number, in the file, of the ``k``-th record (0-based); the header is row 1."""
-    return int(k) + 2
+#: how the equity-reading models treat a node whose equity is negative (echoed in ``params``)
+INSOLVENT = "equity < 0: in default in round 0 (h = 1)"
+
+
+def _is_parquet(file: str | Path) -> bool:
+    return str(file).lower().endswith(PARQUET_SUFFIXES)
+
+
+def row_of(k: int, file: str | Path = "") -> int:
+    """Row number, in ``file``, of the ``k``-th record (0-based).
+
+    In a CSV file the header is row 1, so the first record is row 2; a Parquet file has no
+    header line and its first record is row 1.
+    """
+    return int(k) + (1 if _is_parquet(file) else 2)
 
 
 def require_fraction(what: str, value: float) -> float:
@@ -72,11 +97,52 @@ def require_known_ids(ids: Iterable[str], network: ExposureNetwork, what: str) -
 
 
 def require_nonnegative(values: np.ndarray, ids: Sequence[str], what: str) -> None:
-    """Raise naming the first node whose ``what`` is negative or not a number."""
-    bad = np.flatnonzero(~(np.asarray(values, dtype=np.float64) >= 0.0))
+    """Raise naming the first node whose ``what`` is negative, infinite or not a number."""
+    v = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(~((v >= 0.0) & np.isfinite(v)))
     if bad.size:
         k = int(bad[0])
-        raise ContagionInputError(f"{what} of '{ids[k]}' is {float(values[k])!r}; expected >= 0")
+        raise ContagionInputError(
+            f"{what} of '{ids[k]}' is {float(v[k])!r}; expected a finite number >= 0"
+        )
+
+
+def node_column(network: ExposureNetwork, column: str, model: str) -> np.ndarray:
+    """Return the per-node ``column`` that ``model`` reads, given for every node.
+
+    Raises :class:`ContagionInputError` when the column is missing, when a node's value is
+    not given (NaN: a blank cell) or is infinite. A network read from a file is named by
+    file, row and field; one built in code by node id.
+    """
+    values = getattr(network, column)
+    source = network.source
+    file = source.file if source is not None else "nodes.csv"
+    arr = np.zeros(0) if values is None else np.asarray(values, dtype=np.float64)
+    absent = source is not None and column not in source.columns
+    if values is None or (absent and arr.size and np.isnan(arr).all()):
+        raise ContagionInputError(f"{file}: missing column '{column}' (needed by {model})")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        k = int(bad[0])
+        v = float(arr[k])
+        problem = "not given" if math.isnan(v) else f"{v!r}; expected a finite number"
+        if source is not None:
+            where = f"{file} row {row_of(k, file)}, field '{column}': "
+        else:
+            where = f"{column} of '{network.ids[k]}' is "
+        raise ContagionInputError(f"{where}{problem} (needed by {model})")
+    return arr
+
+
+def starting_equity(network: ExposureNetwork, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the equity ``model`` starts from (negative values as 0) and who is insolvent.
+
+    Negative equity is valid input: the node is insolvent before the shock, so the
+    equity-reading models start it in default (see :data:`INSOLVENT`) with nothing left
+    to lose.
+    """
+    equity = node_column(network, "equity", model)
+    return np.maximum(equity, 0.0), equity < 0.0
 
 
 def initial_stress(
@@ -102,36 +168,42 @@ def initial_stress(
 
 
 def read_table(path: str | Path, text_columns: Sequence[str]) -> pa.Table:
-    """Read a CSV with pyarrow (multi-threaded); ``text_columns`` are kept as strings.
+    """Read a CSV (multi-threaded) or a Parquet file (by suffix) into one arrow table.
 
-    Column names are stripped of surrounding spaces; a malformed file raises
+    In CSV, ``text_columns`` are kept as strings, and only an empty cell is null ("not
+    given"): ``nan``, ``inf`` or ``NA`` stay what they say, so they can be refused by name.
+    Parquet columns keep their types; :func:`text_column` turns ids into strings. Column
+    names are stripped of surrounding spaces; an unreadable file raises
     :class:`ContagionInputError` naming it.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path.name}: no such file")
-    text = {c: pa.string() for c in text_columns}
     try:
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(column_types=text, strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "unreadable CSV"
+        if _is_parquet(path):
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+        else:
+            import pyarrow.csv as pacsv
+
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in text_columns},
+                    strings_can_be_null=False,
+                    null_values=[""],
+                ),
+            )
+    except (pa.ArrowInvalid, OSError) as err:
+        kind = "Parquet" if _is_parquet(path) else "CSV"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else f"unreadable {kind}"
         raise ContagionInputError(f"{path.name}: {first}") from err
     names = [str(c).strip() for c in table.column_names]
     if names != table.column_names:
         table = table.rename_columns(names)
-        if any(n in text_columns for n in names):
-            table = pa.table(
-                {
-                    n: (table[n].cast(pa.string()) if n in text_columns else table[n])
-                    for n in names
-                }
-            )
     return table
 
 
@@ -154,8 +226,46 @@ def text_column(table: pa.Table, column: str, file: str, what: str = "id") -> pa
     if arr.null_count or len(arr) and pc.any(pc.equal(pc.utf8_length(arr), 0)).as_py():
         blank = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
         k = int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0])
-        raise ContagionInputError(f"{file} row {row_of(k)}, field '{column}': empty {what}")
+        raise ContagionInputError(
+            f"{file} row {row_of(k, file)}, field '{column}': empty {what}"
+        )
     return arr
+
+
+def _floats(raw: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(values, blank, text)``: float64 values, blank cells, cells that are not numbers.
+
+    Numeric arrow columns convert directly (null is blank). Text columns (CSV cells that
+    did not all parse, Parquet strings) are trimmed; an empty cell is blank, and a cell
+    that does not parse as a number is ``text`` (``NaN`` and ``inf`` do parse).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = raw.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind) or (
+        pa.types.is_decimal(kind)
+    ):
+        values = np.asarray(raw.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+        blank = np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        return values, blank, np.zeros(len(values), dtype=bool)
+    import pandas as pd
+
+    trimmed = pc.utf8_trim_whitespace(raw.cast(pa.string()))
+    blank = np.asarray(
+        pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    texts = pd.Series(trimmed.to_pandas(), dtype=object)
+    values = np.array(
+        pd.to_numeric(texts, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    unparsed = np.isnan(values) & ~blank
+    if unparsed.any():
+        spelled = texts[unparsed].str.lower().str.lstrip("+-").isin(("nan",)).to_numpy(bool)
+        unparsed[np.flatnonzero(unparsed)[spelled]] = False
+    values[blank] = np.nan
+    return values, blank, unparsed
 
 
 def numeric_column(
@@ -165,45 +275,42 @@ def numeric_column(
     *,
     nonnegative: bool = True,
     fraction: bool = False,
+    blank: float | None = None,
 ) -> np.ndarray:
-    """Return ``column`` as float64, raising on the first non-numeric, negative or >1 value."""
-    import pyarrow as pa
+    """Return ``column`` as float64, naming the file, row and field of the first bad value.
 
+    A blank cell becomes ``blank`` (``math.nan``: "not given", for the model to judge);
+    with ``blank=None`` it is refused as not given. Text that is not a number, NaN, inf,
+    a negative value (with ``nonnegative``) and a value above 1 (with ``fraction``) are
+    refused, each by name.
+    """
     require_column(table, column, file)
     raw = table[column]
-    if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
-        values = np.asarray(
-            raw.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-        )
-    else:
-        import pandas as pd
+    values, empty, text = _floats(raw)
 
-        values = pd.to_numeric(
-            pd.Series(raw.to_pylist(), dtype=object), errors="coerce"
-        ).to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.flatnonzero(~np.isfinite(values))
+    def fail(k: int, problem: str) -> ContagionInputError:
+        return ContagionInputError(f"{file} row {row_of(k, file)}, field '{column}': {problem}")
+
+    if blank is None and empty.any():
+        raise fail(int(np.flatnonzero(empty)[0]), "not given")
+    if text.any():
+        k = int(np.flatnonzero(text)[0])
+        raise fail(k, f"non-numeric value {str(raw[k].as_py())!r}")
+    bad = np.flatnonzero(~np.isfinite(values) & ~empty)
     if bad.size:
         k = int(bad[0])
-        shown = raw[k].as_py()
-        text = "" if shown is None else str(shown)
-        raise ContagionInputError(
-            f"{file} row {row_of(k)}, field '{column}': non-numeric value {text!r}"
-        )
+        named = "NaN" if math.isnan(values[k]) else repr(float(values[k]))
+        raise fail(k, f"{named}; expected a finite number")
     if nonnegative:
         neg = np.flatnonzero(values < 0.0)
         if neg.size:
-            k = int(neg[0])
-            raise ContagionInputError(
-                f"{file} row {row_of(k)}, field '{column}': negative amount {float(values[k])!r}"
-            )
+            raise fail(int(neg[0]), f"negative amount {float(values[neg[0]])!r}")
     if fraction:
         out = np.flatnonzero(values > 1.0)
         if out.size:
-            k = int(out[0])
-            raise ContagionInputError(
-                f"{file} row {row_of(k)}, field '{column}': {float(values[k])!r} is not a fraction "
-                "in [0, 1]"
-            )
+            raise fail(int(out[0]), f"{float(values[out[0]])!r} is not a fraction in [0, 1]")
+    if blank is not None and empty.any():
+        values[empty] = blank
     return values
 
 
@@ -223,6 +330,7 @@ def positions(
     if bad.size:
         k = int(bad[0])
         raise ContagionInputError(
-            f"{file} row {row_of(k)}, field '{column}': unknown {kind} id '{arr[k].as_py()}'"
+            f"{file} row {row_of(k, file)}, field '{column}': "
+            f"unknown {kind} id '{arr[k].as_py()}'"
         )
     return pos

@@ -10,10 +10,11 @@ import scipy.sparse as sp
 from graph.contagion._common import finish, snapshot, transmissions
 from graph.contagion._prices import impact_factor, price_shock_vector
 from graph.contagion._validate import (
+    INSOLVENT,
     initial_stress,
     require_choice,
     require_fraction,
-    require_nonnegative,
+    starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
 from graph.contagion.result import ContagionResult, Round, Transmission
@@ -133,14 +134,15 @@ def collateral(
         "sale_price": "price after the sale's impact",
         "price_shocks": dict(price_shocks or {}),
         "max_rounds": max_rounds,
+        "insolvent": INSOLVENT,
     }
     if network.prices is None or network.depth is None:
         raise ContagionInputError("collateral needs prices.csv (asset, price, depth)")
     ids = network.ids
     n, k_assets = network.n, len(network.asset_ids)
     h0 = initial_stress(network, shocks, defaults)
-    require_nonnegative(network.equity, ids, "equity")
-    e0 = np.asarray(network.equity, dtype=np.float64)
+    e0, insolvent = starting_equity(network, "collateral")
+    h0[insolvent] = 1.0
     p0 = np.asarray(network.prices, dtype=np.float64)
     depth = np.asarray(network.depth, dtype=np.float64)
     base = p0 * price_shock_vector(network.asset_ids, price_shocks)

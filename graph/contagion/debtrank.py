@@ -10,10 +10,13 @@ import scipy.sparse as sp
 
 from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
 from graph.contagion._validate import (
+    INSOLVENT,
     initial_stress,
+    node_column,
     require_choice,
     require_nonnegative,
     require_positive,
+    starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
 from graph.contagion.result import ContagionResult, Round, Transmission
@@ -43,18 +46,24 @@ def impact_matrix(network: ExposureNetwork, *, cap: bool = True) -> sp.csr_array
     return out
 
 
-def node_weights(network: ExposureNetwork, weighting: str) -> tuple[np.ndarray, str]:
-    """Return the weights normalised to sum 1, and the weighting actually used."""
+def node_weights(
+    network: ExposureNetwork, weighting: str, model: str = "weighting"
+) -> tuple[np.ndarray, str]:
+    """Return the weights normalised to sum 1, and the weighting actually used.
+
+    ``auto`` uses the ``weight`` column when it is given for at least one node (a column
+    blank throughout is not given), otherwise equity; negative equity weighs 0.
+    """
     require_choice("weighting", weighting, WEIGHTINGS)
     used = weighting
     if weighting == "auto":
-        used = "weight" if network.weight is not None else "equity"
+        given = network.weight is not None and not np.isnan(network.weight).all()
+        used = "weight" if given else "equity"
     if used == "weight":
-        if network.weight is None:
-            raise ContagionInputError("nodes.csv: missing column 'weight' (needed by weighting)")
-        w = np.asarray(network.weight, dtype=np.float64)
+        w = node_column(network, "weight", model)
+        require_nonnegative(w, network.ids, "weight")
     elif used == "equity":
-        w = np.asarray(network.equity, dtype=np.float64)
+        w = starting_equity(network, model)[0]
     else:
         w = np.ones(network.n)
     total = w.sum()
@@ -91,7 +100,7 @@ def debtrank(
         Cap the impact at 1: ``W_ij = min(1, A_ij / E_i)``.
     weighting : {"auto", "weight", "equity", "equal"}
         Node weights for the total (normalised to sum 1); ``auto`` uses the ``weight``
-        column when present, otherwise equity.
+        column when given, otherwise equity.
     tol : float
         Stop when the Euclidean norm of the change in (uncapped) distress is below ``tol``.
     max_rounds : int
@@ -109,8 +118,8 @@ def debtrank(
     Raises
     ------
     ContagionInputError
-        An unknown id, a shock outside [0, 1], negative equity or exposures, an unknown
-        variant or weighting.
+        An unknown id, a shock outside [0, 1], equity not given, negative exposures, an
+        unknown variant or weighting.
     ConvergenceError
         The distress still changes after ``max_rounds`` rounds.
 
@@ -127,7 +136,9 @@ def debtrank(
     Deviations: the impact matrix is indexed creditor first (``W_ij`` is the impact of
     ``j`` on ``i``, the transpose of the 2012 paper's notation); the stopping rule and the
     uncapped ``gross_loss`` follow the NetworkRiskMeasures R package, whose results this
-    implementation reproduces with ``variant="linear", cap=False``.
+    implementation reproduces with ``variant="linear", cap=False``. A node with negative
+    equity is insolvent before the shock: it starts in default (:math:`h_i(0) = 1`, not
+    counted among the additional defaults) with nothing left to lose.
 
     References
     ----------
@@ -155,7 +166,9 @@ def debtrank(
     require_positive("tol", tol)
     if max_rounds < 1:
         raise ContagionInputError(f"max_rounds is {max_rounds}; expected >= 1")
-    w, used = node_weights(network, weighting) if network.n else (np.zeros(0), weighting)
+    w, used = (
+        node_weights(network, weighting, "debtrank") if network.n else (np.zeros(0), weighting)
+    )
     params = {
         "variant": variant,
         "cap": bool(cap),
@@ -164,6 +177,7 @@ def debtrank(
         "tol": tol,
         "max_rounds": max_rounds,
         "default_threshold": default_threshold,
+        "insolvent": INSOLVENT,
     }
     ids = network.ids
     h0 = initial_stress(network, shocks, defaults)
@@ -171,11 +185,11 @@ def debtrank(
         return finish("debtrank", params, ids, rounds=(), paths=(), defaulted=h0 > 0,
                       equity_loss=h0, relative_loss=h0, payment=None,
                       totals={"debtrank": 0.0, "original_stress": 0.0})
-    require_nonnegative(network.equity, ids, "equity")
+    equity, insolvent = starting_equity(network, "debtrank")
+    h0[insolvent] = 1.0
     if network.exposures.nnz and network.exposures.data.min() < 0:
         raise ContagionInputError("exposures: negative amount")
     big_w = impact_matrix(network, cap=cap)
-    equity = np.asarray(network.equity, dtype=np.float64)
     by_column = sp.csc_array(big_w)
 
     u = h0.copy()

@@ -10,10 +10,11 @@ import scipy.sparse as sp
 
 from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
 from graph.contagion._validate import (
+    INSOLVENT,
     initial_stress,
     require_fraction,
-    require_nonnegative,
     require_positive,
+    starting_equity,
 )
 from graph.contagion.debtrank import node_weights
 from graph.contagion.network import ExposureNetwork
@@ -68,7 +69,7 @@ def default_cascade(
     ------
     ContagionInputError
         An unknown id, a shock or ``lgd`` outside [0, 1], a non-positive threshold,
-        negative equity.
+        equity not given.
 
     Notes
     -----
@@ -81,7 +82,9 @@ def default_cascade(
 
     A defaulted debtor hits each creditor once, in the wave after it defaults; a node that
     is shocked without defaulting passes nothing on. With ``lgd=1, threshold=1`` this is
-    the ``threshold`` method of the NetworkRiskMeasures R package.
+    the ``threshold`` method of the NetworkRiskMeasures R package. A node with negative
+    equity is insolvent before the shock: it starts in default (not counted among the
+    additional defaults) and hits its creditors in the first wave.
 
     References
     ----------
@@ -105,7 +108,9 @@ def default_cascade(
     if not 0.0 < threshold <= 1.0:
         raise ContagionInputError(f"threshold is {threshold!r}; expected a number in (0, 1]")
     require_positive("tol", tol, allow_zero=True)
-    w, used = node_weights(network, weighting) if network.n else (np.zeros(0), weighting)
+    w, used = (
+        node_weights(network, weighting, "cascade") if network.n else (np.zeros(0), weighting)
+    )
     per_edge = lgd is None and network.recovery is not None
     params = {
         "lgd": "1 - recovery" if per_edge else (1.0 if lgd is None else float(lgd)),
@@ -114,11 +119,12 @@ def default_cascade(
         "orientation": "exposures[creditor, debtor]",
         "tol": tol,
         "max_rounds": max_rounds,
+        "insolvent": INSOLVENT,
     }
     ids = network.ids
     h0 = initial_stress(network, shocks, defaults)
-    require_nonnegative(network.equity, ids, "equity")
-    equity = np.asarray(network.equity, dtype=np.float64)
+    equity, insolvent = starting_equity(network, "cascade")
+    h0[insolvent] = 1.0
     a: Any = sp.csr_array(network.exposures).astype(np.float64)
     if per_edge:
         assert network.recovery is not None

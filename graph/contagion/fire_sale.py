@@ -11,11 +11,12 @@ import scipy.sparse as sp
 from graph.contagion._common import finish, snapshot, transmissions
 from graph.contagion._prices import impact_factor, price_shock_vector
 from graph.contagion._validate import (
+    INSOLVENT,
     initial_stress,
     require_choice,
     require_fraction,
-    require_nonnegative,
     require_positive,
+    starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
 from graph.contagion.result import ContagionResult, Round, Transmission
@@ -121,13 +122,14 @@ def fire_sale(
         "price_shocks": dict(price_shocks or {}),
         "tol": tol,
         "max_rounds": max_rounds,
+        "insolvent": INSOLVENT,
     }
     if network.holdings is None or network.prices is None or network.depth is None:
         raise ContagionInputError("fire-sale needs holdings.csv and prices.csv (with depth)")
     ids = network.ids
     h0 = initial_stress(network, shocks, defaults)
-    require_nonnegative(network.equity, ids, "equity")
-    e0 = np.asarray(network.equity, dtype=np.float64)
+    e0, insolvent = starting_equity(network, "fire-sale")
+    h0[insolvent] = 1.0
     p0 = np.asarray(network.prices, dtype=np.float64)
     depth = np.asarray(network.depth, dtype=np.float64)
     shocked = p0 * price_shock_vector(network.asset_ids, price_shocks)

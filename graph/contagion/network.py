@@ -6,6 +6,7 @@ Orientation: ``exposures[i, j]`` is the amount debtor ``j`` owes creditor ``i``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,21 @@ from graph.errors import ContagionInputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["CollateralLoan", "ExposureNetwork"]
+__all__ = ["NODE_COLUMNS", "CollateralLoan", "ExposureNetwork", "NodeSource"]
+
+#: the numeric columns of ``nodes.csv``; each is optional, and a model names the ones it needs
+NODE_COLUMNS = ("equity", "external_assets", "external_liabilities", "weight")
+
+
+@dataclass(frozen=True)
+class NodeSource:
+    """The file the node columns were read from, so that a model can name a missing value.
+
+    ``file`` is the file name; ``columns`` the columns it has (blank or not).
+    """
+
+    file: str
+    columns: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,8 @@ class ExposureNetwork:
     ids : sequence of str
         Node ids, in matrix order.
     equity : ndarray
-        Equity (capital buffer) per node.
+        Equity (capital buffer) per node; negative means insolvent before any shock, NaN
+        not given (a model that reads equity then refuses to run, naming the node).
     exposures : sparse matrix
         ``exposures[i, j]``: amount owed by ``j`` to ``i`` (``i`` is the creditor).
     external_assets, external_liabilities, weight : ndarray, optional
@@ -64,6 +80,10 @@ class ExposureNetwork:
         Collateralised loans.
     issuers : mapping
         ``asset id -> issuer node id`` (issuer reflexivity).
+    recovery : sparse matrix, optional
+        Per exposure, the fraction recovered when the debtor defaults.
+    source : NodeSource, optional
+        Where the node columns were read from; messages then name file, row and field.
     """
 
     ids: tuple[str, ...]
@@ -79,6 +99,7 @@ class ExposureNetwork:
     loans: tuple[CollateralLoan, ...] = ()
     issuers: Mapping[str, str] = field(default_factory=dict)
     recovery: sp.csr_array | None = None
+    source: NodeSource | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -130,21 +151,31 @@ class ExposureNetwork:
         holdings: str | Path | None = None,
         prices: str | Path | None = None,
     ) -> ExposureNetwork:
-        """Read ``nodes.csv``, ``exposures.csv`` and optionally ``holdings.csv``/``prices.csv``.
+        """Read ``nodes``, ``exposures`` and optionally ``holdings``/``prices`` files.
 
-        Columns: ``nodes.csv`` needs ``id`` and ``equity``; ``external_assets``,
-        ``external_liabilities`` and ``weight`` are read when present. ``exposures.csv``
-        needs ``creditor, debtor, amount``; ``recovery`` (a fraction) and
-        ``collateral``/``collateral_quantity`` (a loan secured by that many units of an
-        asset) are read when present; repeated pairs are summed. ``holdings.csv``:
-        ``holder, asset, value``; ``prices.csv``: ``asset, price, depth`` and optionally
-        ``issuer`` (a node id). Rows are numbered as in the file, the header being row 1.
+        Each file is CSV, or Parquet when its name ends in ``.parquet`` (or ``.pq``), with
+        the same columns; more columns are allowed. ``nodes`` needs ``id``; ``equity``,
+        ``external_assets``, ``external_liabilities`` and ``weight`` are read when present,
+        and each model names those it needs. ``exposures`` needs ``creditor, debtor,
+        amount``; ``recovery`` (a fraction) and ``collateral``/``collateral_quantity`` (a
+        loan secured by that many units of an asset) are read when present; repeated pairs
+        are summed. ``holdings``: ``holder, asset, value``; ``prices``: ``asset, price,
+        depth`` and optionally ``issuer`` (a node id).
+
+        A blank cell (empty in CSV, null in Parquet) means "not given": a blank node value
+        is kept as NaN for the model to judge, except ``external_liabilities``, where it is 0
+        (as is a missing column); a blank ``recovery`` is 0; elsewhere a blank is refused.
+        ``equity`` may be negative (insolvent before the shock); no other amount may.
+
+        Rows are numbered as in the file: in CSV the header is row 1, in Parquet the first
+        record is row 1.
 
         Raises
         ------
         ContagionInputError
             Naming the file, row and field: a missing column, an unknown or repeated id,
-            a negative amount, a non-numeric value.
+            a negative amount, text that is not a number, NaN or inf, a required value not
+            given.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -156,16 +187,21 @@ class ExposureNetwork:
             dup = np.flatnonzero(index.to_pandas().duplicated().to_numpy())
             k = int(dup[0])
             raise ContagionInputError(
-                f"{nodes_name} row {row_of(k)}, field 'id': repeated id '{index[k].as_py()}'"
+                f"{nodes_name} row {row_of(k, nodes_name)}, field 'id': "
+                f"repeated id '{index[k].as_py()}'"
             )
         ids = tuple(index.to_pylist())
         n = len(ids)
-        equity = numeric_column(nf, "equity", nodes_name)
-        optional = {
-            c: numeric_column(nf, c, nodes_name)
-            for c in ("external_assets", "external_liabilities", "weight")
+        node_values = {
+            c: numeric_column(
+                nf, c, nodes_name,
+                nonnegative=c != "equity",
+                blank=0.0 if c == "external_liabilities" else math.nan,
+            )
+            for c in NODE_COLUMNS
             if c in nf.column_names
         }
+        equity = node_values.get("equity", np.full(n, np.nan))
 
         ef = read_table(exposures, ["creditor", "debtor", "collateral"])
         require_column(ef, "amount", exp_name)
@@ -176,13 +212,14 @@ class ExposureNetwork:
         if same.size:
             k = int(same[0])
             raise ContagionInputError(
-                f"{exp_name} row {row_of(k)}, field 'debtor': '{ids[debt[k]]}' cannot owe itself"
+                f"{exp_name} row {row_of(k, exp_name)}, field 'debtor': "
+                f"'{ids[debt[k]]}' cannot owe itself"
             )
         matrix = sp.csr_array((amount, (cred, debt)), shape=(n, n))
         matrix.sum_duplicates()
         recovery = None
         if "recovery" in ef.column_names:
-            rec = numeric_column(ef, "recovery", exp_name, fraction=True)
+            rec = numeric_column(ef, "recovery", exp_name, fraction=True, blank=0.0)
             recovered = sp.csr_array((amount * rec, (cred, debt)), shape=(n, n))
             recovered.sum_duplicates()
             recovery = recovered.copy()
@@ -211,13 +248,14 @@ class ExposureNetwork:
                     if isinstance(iss, str) and iss.strip():
                         if iss not in known:
                             raise ContagionInputError(
-                                f"{pr_name} row {row_of(k)}, field 'issuer': unknown id '{iss}'"
+                                f"{pr_name} row {row_of(k, pr_name)}, field 'issuer': "
+                                f"unknown id '{iss}'"
                             )
                         issuers[a] = iss
         if holdings is not None:
             h_name = Path(holdings).name
             if prices is None:
-                raise ContagionInputError(f"{h_name} needs prices.csv for its assets")
+                raise ContagionInputError(f"{h_name} needs a prices file for its assets")
             hf = read_table(holdings, ["holder", "asset"])
             require_column(hf, "value", h_name)
             holder = positions(hf, "holder", index, h_name)
@@ -232,9 +270,9 @@ class ExposureNetwork:
             ids=ids,
             equity=equity,
             exposures=matrix,
-            external_assets=optional.get("external_assets"),
-            external_liabilities=optional.get("external_liabilities"),
-            weight=optional.get("weight"),
+            external_assets=node_values.get("external_assets"),
+            external_liabilities=node_values.get("external_liabilities"),
+            weight=node_values.get("weight"),
             asset_ids=asset_ids,
             holdings=hold,
             prices=price,
@@ -242,7 +280,23 @@ class ExposureNetwork:
             loans=loans,
             issuers=issuers,
             recovery=recovery,
+            source=NodeSource(nodes_name, frozenset(map(str, nf.column_names))),
         )
+
+    @classmethod
+    def from_parquet(
+        cls,
+        nodes: str | Path,
+        exposures: str | Path,
+        holdings: str | Path | None = None,
+        prices: str | Path | None = None,
+    ) -> ExposureNetwork:
+        """Read the same files as :meth:`from_csv`, in Parquet; CSV and Parquet may be mixed.
+
+        The format of each file is decided by its suffix (``.parquet``, ``.pq``), so this is
+        :meth:`from_csv` under the name a reader looks for.
+        """
+        return cls.from_csv(nodes, exposures, holdings=holdings, prices=prices)
 
 
 def _loans(
@@ -255,28 +309,28 @@ def _loans(
     file: str,
 ) -> tuple[CollateralLoan, ...]:
     """Rows of ``exposures.csv`` with a ``collateral`` asset become collateralised loans."""
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    col = table["collateral"].to_pandas()
-    rows = np.flatnonzero((col.notna() & (col.str.strip() != "")).to_numpy(dtype=bool))
+    col = pc.utf8_trim_whitespace(table["collateral"].cast(pa.string())).to_pandas()
+    rows = np.flatnonzero((col.notna() & (col != "")).to_numpy(dtype=bool))
     if rows.size == 0:
         return ()
-    require_column(table, "collateral_quantity", file)
-    raw_qty = table["collateral_quantity"].to_pandas().iloc[rows]
-    qty = pd.to_numeric(raw_qty, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad_qty = np.flatnonzero(~(qty >= 0))
-    if bad_qty.size:
-        k = int(rows[bad_qty[0]])
+    quantity = numeric_column(table, "collateral_quantity", file, blank=math.nan)
+    qty = quantity[rows]
+    blank = np.flatnonzero(np.isnan(qty))
+    if blank.size:
+        k = int(rows[blank[0]])
         raise ContagionInputError(
-            f"{file} row {row_of(k)}, field 'collateral_quantity': "
-            f"expected a number >= 0, got {raw_qty.iloc[bad_qty[0]]!r}"
+            f"{file} row {row_of(k, file)}, field 'collateral_quantity': not given"
         )
     assets = col.iloc[rows].to_numpy(dtype=object)
     known = set(asset_ids)
     for j, a in enumerate(assets.tolist()):
         if a not in known:
             raise ContagionInputError(
-                f"{file} row {row_of(int(rows[j]))}, field 'collateral': unknown asset id '{a}'"
+                f"{file} row {row_of(int(rows[j]), file)}, field 'collateral': "
+                f"unknown asset id '{a}'"
             )
     return tuple(
         CollateralLoan(

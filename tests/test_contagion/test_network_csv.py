@@ -41,9 +41,9 @@ def test_from_csv_reads_balance_sheets_and_sums_repeated_pairs(tmp_path) -> None
         (NODES, "creditor,debtor,amount\nb,b,1\n", "exposures.csv row 2, field 'debtor': 'b'"),
         ("id,equity\na,1\na,2\n", "creditor,debtor,amount\n",
          "nodes.csv row 3, field 'id': repeated id 'a'"),
-        ("id\na\n", "creditor,debtor,amount\n", "nodes.csv: missing column 'equity'"),
-        ("id,equity\na,\n", "creditor,debtor,amount\n",
-         "nodes.csv row 2, field 'equity': non-numeric value"),
+        ("name,equity\na,1\n", "creditor,debtor,amount\n", "nodes.csv: missing column 'id'"),
+        ("id,equity\na,1\nb,x1\n", "creditor,debtor,amount\n",
+         "nodes.csv row 3, field 'equity': non-numeric value 'x1'"),
         ("id,equity\na,1\n,2\n", "creditor,debtor,amount\n", "nodes.csv row 3, field 'id': empty"),
     ],
 )
