@@ -158,9 +158,8 @@ def fire_sale(
                                                      strict=True))))
     t = 0
     while True:
-        want = np.where(
-            equity <= 0, held, np.maximum(0.0, held - target * np.maximum(equity, 0.0))
-        )
+        keep = np.multiply(target, equity, out=np.zeros_like(held), where=equity > 0)
+        want = np.where(equity <= 0, held, np.maximum(0.0, held - keep))
         want = np.where((h > threshold) | (equity <= 0), want, 0.0)
         frac_now = np.divide(want, held, out=np.zeros_like(want), where=held > 0)
         add = (1.0 - sold_frac) * np.clip(frac_now, 0.0, 1.0)

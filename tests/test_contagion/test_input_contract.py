@@ -16,9 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from graph.cli import main
-from graph.contagion import ExposureNetwork, debtrank, default_cascade, eisenberg_noe
+from graph.contagion import (
+    CollateralLoan,
+    ExposureNetwork,
+    collateral,
+    debtrank,
+    default_cascade,
+    eisenberg_noe,
+    fire_sale,
+)
 from graph.errors import ContagionInputError
 
 from ._nets import net
@@ -188,6 +197,29 @@ def test_negative_equity_weighs_nothing_under_equity_weighting() -> None:
     network = net("abc", [[0, 0, 0], [5, 0, 0], [0, 2, 0]], [-5.0, 10.0, 3.0])
     r = debtrank(network, weighting="equity")
     assert r.totals["debtrank"] == pytest.approx(0.5 * 10 / 13 + (1 / 3) * 3 / 13, abs=1e-12)
+
+
+def test_price_models_start_an_insolvent_node_in_default() -> None:
+    """A fund insolvent before the shock liquidates; the collateral spiral runs unshocked."""
+    funds = net("fg", np.zeros((2, 2)), [-1.0, 50.0], asset_ids=("x",),
+                holdings=sp.csr_array(np.array([[40.0], [60.0]])), prices=np.array([1.0]),
+                depth=np.array([200.0]))
+    r = fire_sale(funds)
+    assert r.params["insolvent"] == "equity < 0: in default in round 0 (h = 1)"
+    assert r.rounds[0].new_defaults == ("f",) and r.node("f").equity_loss == 0.0
+    assert r.rounds[-1].prices["x"] < 1.0 and r.node("g").equity_loss > 0.0
+    # ftx issues ftt and is insolvent: the same spiral as the hand-solved default of ftx
+    a = np.zeros((4, 4))
+    a[2, 1] = 60
+    ftx = net(["ftx", "alameda", "lender", "holder"], a, [-3.0, 5.0, 20.0, 50.0],
+              asset_ids=("ftt",), prices=np.array([1.0]), depth=np.array([1000.0]),
+              holdings=sp.csr_array(np.array([[0.0], [0.0], [0.0], [30.0]])),
+              loans=(CollateralLoan("lender", "alameda", 60.0, "ftt", 100.0),),
+              issuers={"ftt": "ftx"})
+    c = collateral(ftx)
+    assert [o.defaulted for o in c.nodes] == [True, True, True, False]
+    assert c.rounds[-1].prices["ftt"] == pytest.approx(0.18, abs=1e-12)
+    assert c.totals["credit_loss"] == pytest.approx(42.0, abs=1e-12)
 
 
 # -- a blank or missing external_liabilities is 0 ------------------------------------------
