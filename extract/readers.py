@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
+import os
 import re
+import stat
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -239,19 +244,67 @@ def html_to_text(html: str) -> tuple[str, str]:
     return text, title
 
 
-def _pdf_text(path: Path) -> str:
+def _stat_failure(path: Path, err: OSError) -> str:
+    """Say why a file cannot be looked at: missing, a link loop, a broken link, denied."""
+    if err.errno == errno.ELOOP:
+        return "a symbolic link loop (the link leads back to itself)"
+    if err.errno == errno.ENOENT and path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:  # pragma: no cover - the link vanished meanwhile
+            target = "?"
+        return f"a broken symbolic link (to {target}, which does not exist)"
+    if err.errno == errno.ENOENT:
+        return "no such file"
+    if err.errno == errno.EACCES:
+        return "permission denied (cannot look into its folder)"
+    return f"cannot read ({err.strerror or err})"
+
+
+_PDF_LINES: ContextVar[list[str] | None] = ContextVar("fallout_pdf_lines", default=None)
+
+
+class _PdfLog(logging.Handler):
+    """Collects what the PDF library logs while a file is read, instead of printing it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = _PDF_LINES.get()
+        if lines is not None:
+            lines.append(" ".join(record.getMessage().split()))
+
+
+def _pdf_logger() -> None:
+    """Give pypdf's logger a handler once, so its lines never reach stderr on their own."""
+    logger = logging.getLogger("pypdf")
+    if not any(isinstance(h, _PdfLog) for h in logger.handlers):
+        logger.addHandler(_PdfLog(logging.WARNING))
+
+
+def _pdf_text(path: Path) -> tuple[str, list[str]]:
+    """Return the text of a PDF and what the PDF library said while reading it."""
     try:
         import pypdf
     except ImportError as err:  # pragma: no cover - pypdf is an optional extra
         raise ReaderError(
             f"{path}: reading PDF needs the optional 'pypdf' package (pip install fallout[pdf])"
         ) from err
+    _pdf_logger()
+    said: list[str] = []
+    token = _PDF_LINES.set(said)
     try:
         reader = pypdf.PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
+    except PermissionError as err:
+        raise ReaderError(f"{path}: cannot read ({err.strerror or err})") from None
     except Exception as err:  # pypdf raises many types on broken files
-        raise ReaderError(f"{path}: not a readable PDF ({type(err).__name__}: {err})") from err
-    return "\n".join(pages)
+        notes = "; ".join(dict.fromkeys(said))
+        raise ReaderError(
+            f"{path}: not a readable PDF ({type(err).__name__}: {err})"
+            + (f"; the PDF library said: {notes}" if notes else "")
+        ) from err
+    finally:
+        _PDF_LINES.reset(token)
+    return "\n".join(pages), [f"{path}: PDF: {line}" for line in dict.fromkeys(said)]
 
 
 def read_text(text: str, *, source: str = "<text>", title: str | None = None) -> ReadResult:
@@ -276,11 +329,13 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
     """
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise ReaderError(f"{name}: no such file")
-    if p.is_dir():
+    try:
+        info = p.stat()
+    except OSError as err:
+        raise ReaderError(f"{name}: {_stat_failure(p, err)}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise ReaderError(f"{name}: is a directory")
-    size = p.stat().st_size
+    size = info.st_size
     if size == 0:
         raise ReaderError(f"{name}: empty file")
     if size > max_bytes:
@@ -290,7 +345,7 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
     title: str | None = None
     date: str | None = None
     if suffix == ".pdf":
-        text = _pdf_text(p)
+        text, warnings = _pdf_text(p)
     else:
         try:
             data = p.read_bytes()

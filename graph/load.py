@@ -8,7 +8,6 @@ a relation as stated by one evidence sentence of one document.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,8 +16,8 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
-from extract.model import Facts, facts_from_json
-from graph.errors import SchemaViolation
+from extract.model import Facts
+from graph.validation import FactsRefused, check_facts, read_checked_facts
 
 __all__ = [
     "REL_COLUMNS",
@@ -237,21 +236,6 @@ class Batch:
         }
 
 
-def _check_endpoints(facts: Facts) -> None:
-    """Raise if a relation points at an entity the document does not list."""
-    known = {e.id for e in facts.entities}
-    ends = {r.head for r in facts.relations} | {r.tail for r in facts.relations}
-    if ends <= known:
-        return
-    for n, rel in enumerate(facts.relations):
-        for end in (rel.head, rel.tail):
-            if end not in known:
-                raise SchemaViolation(
-                    f"document {facts.document.id!r}: relation {n} ({rel.type.value}) points "
-                    f"at entity {end!r}, which is not among the document's entities"
-                )
-
-
 def _entity_row(entity: Any, document_id: str) -> EntityRow:
     id_, name, kind, aliases, equity, total_assets, deposits = _ENTITY_GET(entity.__dict__)
     if name in aliases or len(set(aliases)) != len(aliases):
@@ -315,9 +299,10 @@ def batches(
 ) -> Iterator[Batch]:
     """Group facts into batches of whole documents holding about ``batch_size`` statements.
 
-    A document stated twice in one batch is kept once (the last one wins). A relation
-    that points at an entity its document does not list raises ``SchemaViolation``
-    before the batch is yielded.
+    A document stated twice in one batch is kept once (the last one wins). A document
+    that breaks the rules of :func:`graph.validation.check_facts` (a relation pointing
+    at an entity its document does not list, a negative amount, a self-loop, a relation
+    without evidence, ...) raises ``FactsRefused`` before its batch is yielded.
 
     Examples
     --------
@@ -339,7 +324,9 @@ def batches(
     size = 0
     for item in facts:
         doc = item.document.id
-        _check_endpoints(item)
+        problems = check_facts(item)
+        if problems:
+            raise FactsRefused(problems)
         if doc in batch.facts:
             # the same document again in this batch: drop the earlier copy's rows
             size -= _statement_count(batch.facts.pop(doc))
@@ -357,20 +344,9 @@ def batches(
 
 
 def read_facts(paths: Sequence[str | Path]) -> Iterator[Facts]:
-    """Read facts JSON files (one object or a list each), naming the file on errors."""
-    from pydantic import ValidationError
+    """Read and check facts JSON files (one object or a list each), naming the file on errors.
 
-    for path in paths:
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{p}: no such facts file") from None
-        try:
-            yield from facts_from_json(text)
-        except json.JSONDecodeError as err:
-            raise SchemaViolation(f"{p}: not JSON (line {err.lineno}: {err.msg})") from None
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise SchemaViolation(f"{p}: invalid facts at {where}: {first['msg']}") from None
+    Raises ``FactsRefused`` (a ``SchemaViolation``) listing every problem of every file,
+    before any document is yielded; see :func:`graph.validation.read_checked_facts`.
+    """
+    yield from read_checked_facts(paths)

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from extract.model import EntityType, RelationType
+from graph.validation import check_facts
 from pages._shared import (
     INGEST_KEY,
     current_store,
@@ -16,6 +17,7 @@ from pages._shared import (
     facts_from_review,
     get_nlp,
     init_state,
+    md_escape,
     relation_review_rows,
 )
 
@@ -37,22 +39,33 @@ if go:
 
     with tempfile.TemporaryDirectory(prefix="fallout-ingest-") as tmp:
         paths: list[Path] = []
+        shown: dict[str, str] = {}  # where a text was saved on the server -> its own name
         for i, upload in enumerate(uploads or []):
             path = Path(tmp) / f"{i:03d}-{Path(upload.name).name}"
             path.write_bytes(upload.getvalue())
             paths.append(path)
+            shown[str(path)] = Path(upload.name).name
         if pasted.strip():
             path = Path(tmp) / "pasted.txt"
             path.write_text(pasted, encoding="utf-8")
             paths.append(path)
+            shown[str(path)] = "pasted.txt"
         if not paths:
             st.warning("Upload a file or paste a text first.")
             st.stop()
         with st.spinner(f"Extracting {len(paths)} document(s)…"):
             results = extract_files(paths, nlp=get_nlp(), on_error="skip")
-    st.session_state[INGEST_KEY] = [
-        (Path(r.path).name.split("-", 1)[-1], r) for r in results
-    ]
+
+    def _own_names(message: str) -> str:
+        """Say the uploaded file's name where a message names the server's copy of it."""
+        for saved, name in shown.items():
+            message = message.replace(saved, name)
+        return message.replace(tmp, "(upload)")
+
+    for r in results:
+        r.error = None if r.error is None else _own_names(r.error)
+        r.warnings = [_own_names(w) for w in r.warnings]
+    st.session_state[INGEST_KEY] = [(shown.get(r.path, Path(r.path).name), r) for r in results]
 
 pending = st.session_state[INGEST_KEY]
 if pending:
@@ -60,10 +73,12 @@ if pending:
     for n, (name, res) in enumerate(pending):
         st.subheader(name)
         if res.error or res.facts is None:
-            st.error(f"Could not read {name}: {res.error}")
+            reason = str(res.error or "")
+            reason = reason.removeprefix(f"{name}: ")
+            st.error(f"Could not read {md_escape(name)}: {md_escape(reason)}")
             continue
         for warning in res.warnings:
-            st.warning(warning)
+            st.warning(md_escape(warning))
         facts = res.facts
         st.markdown(f"**Entities** ({len(facts.entities)}) — untick to reject, edit kind or "
                     "name in place.")
@@ -107,6 +122,13 @@ if pending:
             reviewed = [facts_from_review(f, e, r, source=name) for name, f, e, r in ready]
         except ValueError as err:
             st.error(f"Cannot load: {err}")
+            st.stop()
+        problems = [p for (name, *_), f in zip(ready, reviewed, strict=True)
+                    for p in check_facts(f, file=name)]
+        if problems:
+            st.error("Cannot load: the reviewed facts break the rules every load follows. "
+                     "Nothing was loaded.\n\n" + "\n".join(f"- {md_escape(str(p))}"
+                                                             for p in problems[:20]))
             st.stop()
         summary = store.load(reviewed)
         st.cache_data.clear()

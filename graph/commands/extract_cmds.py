@@ -29,7 +29,12 @@ def publication_date(value: str | None) -> str | None:
 
 
 def _extract(
-    paths: Annotated[list[Path], typer.Argument(help="Files to read (txt, md, html, pdf).")],
+    paths: Annotated[
+        list[Path],
+        # not ``readable``: a file that cannot be read is named by the reader and skipped,
+        # and the other files are still extracted
+        typer.Argument(help="Files to read (txt, md, html, pdf).", readable=False),
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the facts JSON of DESIGN.md.")
     ] = False,

@@ -133,7 +133,11 @@ def shock_cmd(
 
 
 def report_cmd(
-    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: named after the scenario, "
+                     "e.g. ftx-defaults.html, in the current directory)."),
+    ] = None,
     entities: Entities = None,
     fmt: Annotated[str, typer.Option("--format", help="html, pdf or md.")] = "html",
     price: Price = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -50,13 +51,15 @@ def _load_with_progress(
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    console = _stderr_console()
     with Progress(
         TextColumn("[bold]loading"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("documents"),
-        console=_stderr_console(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,  # no bar, and no blank line, when not a terminal
     ) as progress:
         task = progress.add_task("load", total=total_docs)
         summary = store.load(
@@ -82,61 +85,128 @@ def _report(summary: Any, store: Any) -> None:
     )
 
 
+_MAX_LINES = 20  # refusal lines printed before "and N more"
+
+
+def _refuse(problems: Sequence[Any], what: str) -> None:
+    """Print one line per problem (at most ``_MAX_LINES``), a closing line, and exit 1."""
+    for problem in problems[:_MAX_LINES]:
+        typer.echo(f"fallout: refused: {problem}", err=True)
+    if len(problems) > _MAX_LINES:
+        typer.echo(f"fallout: refused: ... and {len(problems) - _MAX_LINES} more", err=True)
+    typer.echo(f"fallout: error: {len(problems)} problem(s) in the facts; {what}", err=True)
+    raise typer.Exit(1)
+
+
 def load(
-    facts: list[Path] = typer.Argument(..., help="Facts JSON files (fallout extract --json)."),
+    facts: list[Path] = typer.Argument(
+        ..., help="Facts JSON files (fallout extract --json).", readable=False
+    ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=_BATCH_HELP),
 ) -> None:
-    """Load facts JSON into the graph store (idempotent: re-loading changes no count)."""
-    from graph.load import read_facts
-    from graph.store import open_store
+    """Load facts JSON into the graph store (idempotent: re-loading changes no count).
 
-    for path in facts:
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such facts file")
-    items = list(read_facts(facts))
+    Every file is read and checked first (amounts >= 0, no self-loops, evidence for
+    every relation, bounded nesting and sizes); any problem refuses the whole load, one
+    line each, and nothing is written.
+    """
+    from graph.store import open_store
+    from graph.validation import FactsRefused, read_checked_facts
+
+    try:
+        items = read_checked_facts(facts)
+    except FactsRefused as refused:
+        if len(refused.problems) == 1 and refused.problems[0].field is None:
+            raise  # an unreadable file or not JSON: the usual one error line
+        _refuse(refused.problems, "nothing was loaded")
     with open_store(store) as graph:
         summary = _load_with_progress(graph, iter(items), len(items), batch_size)
         _report(summary, graph)
 
 
+_TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"})
+
+
+def _text_files(paths: Sequence[Path], skipped: list[str]) -> list[Path]:
+    """Return the files to ingest: each file given, and the texts inside each folder given.
+
+    Folders are walked without following symbolic links to folders (no loops); a folder
+    that cannot be listed is added to ``skipped`` with the reason. Anything else given
+    by name (missing, unreadable, a broken link) goes on to the reader, which says why.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found: list[Path] = []
+
+        def unlisted(err: OSError, top: Path = path) -> None:
+            name = err.filename or top
+            skipped.append(f"{name}: cannot list the folder ({err.strerror or err})")
+
+        for folder, _dirs, names in os.walk(path, onerror=unlisted):
+            found += (Path(folder) / n for n in names if Path(n).suffix.lower() in _TEXT_SUFFIXES)
+        files += sorted(found)
+    return files
+
+
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Text files or folders (txt, md, html, pdf)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Text files or folders (txt, md, html, pdf).", readable=False
+    ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Extraction processes."),
     date: str | None = typer.Option(
         None, "--date", help="Publication date YYYY-MM-DD of the texts (default: their dateline)."
     ),
 ) -> None:
-    """Extract facts from texts and load them into the graph store."""
+    """Extract facts from texts and load them into the graph store.
+
+    A file that cannot be read, or whose facts break the rules of ``fallout load``, is
+    named on one line and skipped; the rest is loaded, and the exit status is 1.
+    """
     try:
         from extract.pipeline import extract_files
     except ImportError as err:  # pragma: no cover - depends on the extract package
         raise ValueError(f"extraction is not available: {err}") from None
-    from graph.store import open_store
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix in {".txt", ".md", ".html", ".pdf"}
-            )
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
     from graph.commands.extract_cmds import publication_date
+    from graph.store import open_store
+    from graph.validation import check_facts
 
-    results = extract_files(files, workers=workers, on_error="skip", date=publication_date(date))
+    when = publication_date(date)
+    skipped: list[str] = []
+    files = _text_files(paths, skipped)
+    results = extract_files(files, workers=workers, on_error="skip", date=when) if files else []
     facts = []
     for result in results:
+        for warning in result.warnings:
+            typer.echo(f"fallout: warning: {warning}", err=True)
         if result.facts is None:
-            typer.echo(f"fallout: skipped {result.path}: {result.error}", err=True)
-        else:
-            facts.append(result.facts)
-    with open_store(store) as graph:
-        summary = _load_with_progress(graph, iter(facts), len(facts))
-        _report(summary, graph)
+            skipped.append(str(result.error))
+            continue
+        problems = check_facts(result.facts, file=result.path)
+        if problems:
+            skipped.append(str(problems[0]) + (f" (and {len(problems) - 1} more problems)"
+                                               if len(problems) > 1 else ""))
+            continue
+        facts.append(result.facts)
+    for reason in skipped:
+        typer.echo(f"fallout: skipped {reason}", err=True)
+    if facts:
+        with open_store(store) as graph:
+            summary = _load_with_progress(graph, iter(facts), len(facts))
+            _report(summary, graph)
+    if skipped:
+        typer.echo(
+            f"fallout: error: skipped {len(skipped)} of {len(skipped) + len(facts)} inputs "
+            f"(named above); loaded {len(facts)}",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if not facts:
+        raise ValueError("no text files to ingest (txt, md, html, pdf)")
 
 
 def _cell(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ __all__ = [
     "render",
     "render_html",
     "render_markdown",
+    "report_filename",
     "rounds_svg",
+    "subject_name",
     "write_pdf",
     "write_report",
 ]
@@ -43,10 +46,14 @@ def money(x: float | None) -> str:
     --------
     >>> money(1_234_000_000), money(5_600_000), money(12.0), money(None)
     ('1.23 bn', '5.6 m', '12', '–')
+    >>> money(10_700e9)
+    '10.7 tn'
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     a = abs(x)
+    if a >= 1e12:
+        return f"{x / 1e12:.3g} tn"
     if a >= 1e9:
         return f"{x / 1e9:.3g} bn"
     if a >= 1e6:
@@ -127,14 +134,15 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
         'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
     ]
-    if not report.edges:
+    edges = report.figure_edges or report.edges
+    if not edges:
         out.append(
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="14">'
             "no loss travelled along any edge</text></svg>"
         )
         return "".join(out)
     g: nx.DiGraph[str] = nx.DiGraph()
-    ordered = sorted(report.edges, key=lambda e: min(e.rounds))
+    ordered = sorted(edges, key=lambda e: min(e.rounds))
     sc = report.scenario
     layer: dict[str, int] = {
         root: 0 for root in (*sc.defaults, *sc.shocks, *sc.prices)
@@ -154,7 +162,7 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
             layer.setdefault(end, 0)
     for node, lay in layer.items():
         g.add_node(node, layer=lay)
-    for e in report.edges:
+    for e in edges:
         g.add_edge(e.source, e.target)
     pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
     xs = [float(p[0]) for p in pos.values()]
@@ -168,8 +176,8 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
         return pad + sx * (width - 2 * pad), pad + sy * (height - 2 * pad)
 
     status = {r.id: r for r in report.ranking}
-    max_loss = max(e.loss for e in report.edges) or 1.0
-    for e in report.edges:
+    max_loss = max(e.loss for e in edges) or 1.0
+    for e in edges:
         (x1, y1), (x2, y2) = place(e.source), place(e.target)
         dx, dy = x2 - x1, y2 - y1
         d = math.hypot(dx, dy) or 1.0
@@ -207,6 +215,23 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
     return "".join(out)
 
 
+def subject_name(subject: str, names: Mapping[str, str]) -> str:
+    """Name the subject of a figure: an entity, an edge ``a->b`` or a position ``a:b``.
+
+    Examples
+    --------
+    >>> subject_name("ftx->alameda", {"ftx": "FTX", "alameda": "Alameda"})
+    'FTX → Alameda'
+    >>> subject_name("alameda:ftt", {"alameda": "Alameda"}), subject_name("x", {})
+    ('Alameda / ftt', 'x')
+    """
+    for sep, shown in (("->", " → "), (":", " / ")):
+        if sep in subject:
+            a, b = subject.split(sep, 1)
+            return f"{names.get(a, a)}{shown}{names.get(b, b)}"
+    return names.get(subject, subject)
+
+
 def _env(autoescape: bool) -> Any:
     import jinja2
 
@@ -223,18 +248,32 @@ def _env(autoescape: bool) -> Any:
     return env
 
 
+_MD_INLINE = re.compile(r"[\\`*_\[\]|<~]|&(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^(\s*\d{0,9})((?<=\d)[.)](?=\s|$)|(?<!\d)(?:[>#]|[-+](?=\s|$|-)))")
+
+
 def _md_cell(text: object) -> str:
-    """Make text safe in a Markdown table cell: no pipes, newlines or raw HTML."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
-    s = html.escape(s, quote=False)
-    for ch in "|*_`[]":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    r"""Make text literal in Markdown: one line, no table break, no markup, no raw HTML.
+
+    Characters that Markdown would read as markup get a backslash (CommonMark's own
+    escape), so the text reads the same rendered and raw: nothing becomes an HTML entity.
+
+    Examples
+    --------
+    >>> print(_md_cell("A -> B | <b>*x*</b> AT&T &amp;"))
+    A -> B \| \<b>\*x\*\</b> AT&T \&amp;
+    >>> print(_md_cell("> not a quote"), _md_cell("1. not a list"))
+    \> not a quote 1\. not a list
+    """
+    s = " ".join(str(text).splitlines())
+    s = _MD_INLINE.sub(lambda m: "\\" + m.group(0), s)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
 
 
 def render_markdown(report: Report) -> str:
     """Return the report as Markdown (article text escaped, no raw HTML)."""
-    text: str = _env(False).get_template("report.md.j2").render(r=report, colours=CHANNEL_COLOURS)
+    text: str = _env(False).get_template("report.md.j2").render(
+        r=report, colours=CHANNEL_COLOURS, subject=lambda s: subject_name(s, report.names))
     return text
 
 
@@ -245,6 +284,7 @@ def render_html(report: Report) -> str:
     text: str = _env(True).get_template("report.html.j2").render(
         r=report,
         colours=CHANNEL_COLOURS,
+        subject=lambda s: subject_name(s, report.names),
         rounds_chart=Markup(rounds_svg(report)),  # built here; labels escaped
         network_chart=Markup(network_svg(report)),
     )
@@ -282,9 +322,28 @@ def render(report: Report, fmt: str) -> str:
     raise ReportError(f"unknown report format '{fmt}'; available: {', '.join(FORMATS)}")
 
 
-def write_report(report: Report, fmt: str, out: str | Path) -> Path:
-    """Write the report to ``out`` in ``fmt`` (``html``, ``md`` or ``pdf``)."""
-    out = Path(out)
+def report_filename(report: Report, fmt: str) -> str:
+    """Return a file name made from the scenario, for a report written without a path.
+
+    Examples
+    --------
+    >>> from graph.report.build import Scenario
+    >>> class R:
+    ...     scenario_text = Scenario(defaults=("ftx",)).describe({"ftx": "FTX"})
+    >>> report_filename(R(), "html")
+    'ftx-defaults.html'
+    """
+    stem = re.sub(r"[^a-z0-9]+", "-", report.scenario_text.casefold()).strip("-")[:80]
+    return f"{stem.rstrip('-') or 'report'}.{fmt}"
+
+
+def write_report(report: Report, fmt: str, out: str | Path | None = None) -> Path:
+    """Write the report to ``out`` in ``fmt`` (``html``, ``md`` or ``pdf``).
+
+    Without ``out`` the file is named after the scenario (:func:`report_filename`) in the
+    current directory.
+    """
+    out = Path(out) if out is not None else Path(report_filename(report, fmt))
     if fmt == "pdf":
         return write_pdf(report, out)
     out.write_text(render(report, fmt), encoding="utf-8")

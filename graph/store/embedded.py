@@ -25,6 +25,7 @@ from extract.model import Facts
 from graph.errors import QueryRefused, StoreError, StoreUnavailable
 from graph.load import Batch, EntityRow, batches, merge_entity
 from graph.store import cypher
+from graph.store._columns import written_columns
 from graph.store._guard import check_ladybug_plan, check_read_only, rewrite_type
 from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
@@ -423,7 +424,8 @@ class EmbeddedStore(CypherReader):
         statement already acts: ``EXPLAIN EXPORT DATABASE`` creates the directory), then
         its ``EXPLAIN`` plan :func:`check_ladybug_plan`, and it runs inside
         ``BEGIN TRANSACTION READ ONLY``. ``type(r)`` is accepted and run as LadybugDB's
-        ``label(r)``.
+        ``label(r)``. Unaliased columns are named as the query wrote them, as Neo4j
+        names them (:func:`~graph.store._columns.written_columns`).
         """
         text = rewrite_type(query)
         if not write:
@@ -439,7 +441,7 @@ class EmbeddedStore(CypherReader):
                 result = self._execute(text, params)
                 if isinstance(result, list):
                     raise QueryRefused("query refused: run one statement at a time")
-                columns = tuple(result.get_column_names())
+                columns = written_columns(query, result.get_column_names())
                 raw = [dict(zip(columns, values, strict=True)) for values in result.get_all()]
                 result.close()
                 rows = tuple(self._plain_rows(raw))

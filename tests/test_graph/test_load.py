@@ -225,11 +225,12 @@ def test_column_tables_hold_the_rows_of_batches() -> None:
                 {"id": "y", "name": "Y", "type": "Token"},
             ],
             "relations": [
-                {"head": "x", "type": "HOLDS", "tail": "y", "confidence": 0.4, "quantity": 3.0},
+                {"head": "x", "type": "HOLDS", "tail": "y", "confidence": 0.4, "quantity": 3.0,
+                 "evidence": [{"text": "X holds Y.", "start": 20, "end": 30}]},
                 {
                     "head": "x",
                     "type": "LENT_TO",
-                    "tail": "x",
+                    "tail": "y",
                     "confidence": 0.9,
                     "amount": 5.0,
                     "hedged": True,
@@ -241,7 +242,7 @@ def test_column_tables_hold_the_rows_of_batches() -> None:
                 {  # the same statement again: kept once
                     "head": "x",
                     "type": "LENT_TO",
-                    "tail": "x",
+                    "tail": "y",
                     "confidence": 0.2,
                     "evidence": [{"text": "one", "start": 0, "end": 3}],
                 },

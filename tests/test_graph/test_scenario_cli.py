@@ -97,4 +97,7 @@ def test_report_writes_every_format(store_dir: str, tmp_path: Path, fmt: str) ->
         assert data.startswith(b"%PDF")
     else:
         text = data.decode("utf-8")
-        assert "Alameda Research" in text and "<script>" not in text
+        assert "Alameda Research" in text
+        # HTML escapes the tag as entities; Markdown with its own backslash escape
+        assert ("\\<script>" if fmt == "md" else "&lt;script&gt;") in text
+        assert "<script>" not in text.replace("\\<script>", "")
