@@ -323,3 +323,44 @@ def gold_names_of(facts: Facts, gold: Gold) -> dict[str, set[str]]:
         }
         out[ent.id] = {name for name, gf in gold_forms.items() if gf & forms}
     return out
+
+
+def gold_problems(gold_path: Path) -> list[str]:
+    """Check one gold file against its text: one line per problem (empty when sound).
+
+    Every relation names listed entities of kinds its type allows, its evidence occurs
+    in the text, and every coreference link's sentence and mention occur.
+    """
+    from extract._schema import load_relation_schema
+    from extract.model import EntityType
+
+    text = gold_path.with_suffix(".txt").read_text(encoding="utf-8")
+    try:
+        raw = json.loads(gold_path.read_text(encoding="utf-8"))
+        kinds = {e["name"]: e["type"] for e in raw["entities"]}
+    except (ValueError, KeyError, TypeError) as err:
+        return [f"{gold_path}: not a gold annotation file ({err!r})"]
+    schema = load_relation_schema()
+    known = {k.value for k in EntityType}
+    out = [
+        f"{gold_path}: entity {name!r}: unknown type {kind!r}"
+        for name, kind in kinds.items()
+        if kind not in known
+    ]
+    for i, rel in enumerate(raw.get("relations", [])):
+        where = f"{gold_path}: relation {i} ({rel.get('head')} {rel.get('type')} {rel.get('tail')})"
+        allowed = schema.get(rel.get("type", ""))
+        if allowed is None:
+            out.append(f"{where}: unknown relation type")
+            continue
+        for end, side in ((rel.get("head"), allowed[0]), (rel.get("tail"), allowed[1])):
+            if end not in kinds:
+                out.append(f"{where}: {end!r} is not a listed entity")
+            elif kinds[end] not in side:
+                out.append(f"{where}: {end!r} is a {kinds[end]}")
+        if not rel.get("evidence") or rel["evidence"] not in text:
+            out.append(f"{where}: evidence not found in the text")
+    found = len(gold_mentions(text, raw))
+    if found != len(raw.get("coref", [])):
+        out.append(f"{gold_path}: {len(raw['coref']) - found} coreference links not found")
+    return out

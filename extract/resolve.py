@@ -200,7 +200,7 @@ class Resolver:
 @Language.factory(
     "fallout_resolve",
     assigns=["doc._.fallout_entities", "doc._.fallout_refs"],
-    requires=["doc.ents"],
+    requires=["doc.ents", "token.is_sent_start"],
     default_config={"path": None},
 )
 def make_resolver(nlp: Language, name: str, path: str | None) -> Resolver:

@@ -97,6 +97,7 @@ def train(
     epochs: int = 30,
     dev: Path | None = None,
     relations: bool = True,
+    scorer_only: bool = False,
 ) -> dict[str, Any]:
     """Train the NER and then the relation scorer, and write the pipeline to ``output``.
 
@@ -110,6 +111,8 @@ def train(
         Where the scorer's threshold is picked (default ``reporting/dev``).
     relations
         Also train the relation scorer (``False``: the NER only).
+    scorer_only
+        Keep the shipped recogniser and retrain the relation scorer on top of it.
 
     Returns a summary (examples, epochs, final loss, seconds, output path, scorer figures).
     """
@@ -119,9 +122,27 @@ def train(
     from extract.pipeline import CONFIG_PATH, MODEL_PATH
 
     util.fix_random_seed(seed)  # type: ignore[attr-defined]
+    folders = [corpus] if corpus is not None else list(RELATION_TRAIN_DIRS)
+    target = Path(output) if output else MODEL_PATH
+    if scorer_only:
+        from extract.pipeline import build_nlp
+
+        nlp = build_nlp(MODEL_PATH)
+        if SCORER not in nlp.pipe_names:
+            nlp.add_pipe(SCORER)
+        summary: dict[str, Any] = {
+            "seed": seed,
+            "relations": train_scorer(
+                nlp, train_dirs=folders, dev_dir=dev if dev is not None else RELATION_DEV_DIR
+            ),
+        }
+        nlp.enable_pipe("ner")
+        target.mkdir(parents=True, exist_ok=True)
+        nlp.to_disk(target)
+        summary["output"] = str(target)
+        return summary
     cfg = util.load_config(CONFIG_PATH, interpolate=False)
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
-    folders = [corpus] if corpus is not None else list(RELATION_TRAIN_DIRS)
     examples = training_examples(nlp, folders)
     ner = nlp.get_pipe("ner")
     for label in (kind.value for kind in EntityType):
@@ -138,7 +159,7 @@ def train(
             for batch in util.minibatch(examples, size=16):  # type: ignore[no-untyped-call]
                 batch_list: list[Example] = list(batch)
                 nlp.update(batch_list, drop=0.2, sgd=optimizer, losses=losses)
-    summary: dict[str, Any] = {
+    summary = {
         "examples": len(examples),
         "epochs": epochs,
         "seed": seed,
@@ -151,7 +172,6 @@ def train(
             nlp, train_dirs=folders, dev_dir=dev if dev is not None else RELATION_DEV_DIR
         )
         nlp.enable_pipe("ner")
-    target = Path(output) if output else MODEL_PATH
     target.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(target)
     summary["output"] = str(target)
@@ -252,9 +272,9 @@ def fit_scorer(
     feats: list[list[str]],
     y: np.ndarray,
     *,
-    l2: float = 1.0,
+    l2: float = 0.3,
     min_count: int = 2,
-    positive_weight: float = 2.0,
+    positive_weight: float = 1.0,
 ) -> tuple[dict[int, int], np.ndarray]:
     """Fit the multi-label logistic model (L-BFGS, deterministic) on hashed features.
 
@@ -296,11 +316,11 @@ def fit_scorer(
 
 
 def tune_threshold(
-    scorer: Any, docs: list[tuple[Path, Any]], *, min_precision: float = 0.8
+    scorer: Any, docs: list[tuple[Path, Any]], *, min_precision: float = 0.0
 ) -> tuple[float, dict[str, float]]:
     """Pick the threshold of best relation F1 on ``docs``.
 
-    Thresholds that reach ``min_precision`` win over those that do not.
+    Thresholds that reach ``min_precision`` (none by default) win over those that do not.
     """
     from extract.evaluate import Score, load_gold, score_doc
     from extract.pipeline import doc_to_facts
@@ -333,8 +353,8 @@ def train_scorer(
     *,
     train_dirs: Iterable[Path] = RELATION_TRAIN_DIRS,
     dev_dir: Path | None = RELATION_DEV_DIR,
-    l2: float = 1.0,
-    positive_weight: float = 2.0,
+    l2: float = 0.3,
+    positive_weight: float = 1.0,
 ) -> dict[str, Any]:
     """Train the relation scorer of ``nlp`` in place and pick its threshold on dev."""
     started = time.perf_counter()

@@ -618,8 +618,14 @@ def _merge(
 
 @Language.factory(
     "fallout_relations",
-    assigns=["doc._.fallout_relations"],
-    requires=["doc._.fallout_refs", "doc._.fallout_quantities"],
+    assigns=["doc._.fallout_relations", "doc._.fallout_drops"],
+    requires=[
+        "doc._.fallout_entities",
+        "doc._.fallout_refs",
+        "doc._.fallout_quantities",
+        "doc._.fallout_transcript",
+        "token.is_sent_start",
+    ],
     default_config={"path": None},
 )
 def make_relations(nlp: Language, name: str, path: str | None) -> RelationExtractor:

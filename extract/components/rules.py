@@ -486,7 +486,12 @@ def _opens_clause(token: Token) -> bool:
     return k < 0 or doc[k].is_space or "\n" in doc[k].whitespace_
 
 
-@Language.factory("fallout_entities", assigns=["doc.ents"], default_config={"ner": "ner"})
+@Language.factory(
+    "fallout_entities",
+    assigns=["doc.ents"],
+    requires=["doc.spans", "token.is_sent_start"],
+    default_config={"ner": "ner"},
+)
 def make_entities(nlp: Language, name: str, ner: str) -> EntityMerger:
     """Build the merger of entity candidates (``ner``: the statistical pipe to consult)."""
     return EntityMerger(nlp, name, ner)

@@ -515,6 +515,15 @@ def pair_features(
             f.append("adjacent")
         f.append(f"I={min(sum(1 for o in inner if a.end <= o.start < b.start), 3)}")
         gap = text[a.end : b.start]
+        if len(gap) <= _MAX_WITHIN:
+            pieces, pos = [], a.end
+            for o in inner:
+                if a.end <= o.start and o.end <= b.start:
+                    pieces += [gap[pos - a.end : o.start - a.end], "\u00a7"]
+                    pos = o.end
+            pieces.append(gap[pos - a.end :])
+            votes = _cue_votes("".join(pieces).lower())
+            f += [f"cue={v}" for v in votes] + [f"cue{cc}={v}" for v in votes]
         f.append(f"comma={min(gap.count(','), 3)}")
         if "(" in gap or ")" in gap:
             f.append("paren")
@@ -575,6 +584,18 @@ def _topic_features(
     if b.ref:
         f += ["Trefb", "Trefb=" + text[b.start : b.end].lower()]
     return f
+
+
+_CUES: list[tuple[re.Pattern[str], str]] = []
+
+
+def _cue_votes(between: str) -> list[str]:
+    """Return the rule cues whose between-pattern matches, as TYPE and direction."""
+    if not _CUES:
+        for cue in load_cues().relations:
+            label = cue["type"] + ("<" if cue.get("reverse") else ">")
+            _CUES.append((cue["regex"], label))
+    return sorted({label for regex, label in _CUES if regex.search(between)})
 
 
 def _hash(feature: str) -> int:
@@ -844,8 +865,15 @@ def _clause_amount(
 
 @Language.factory(
     "fallout_relation_scorer",
-    assigns=["doc._.fallout_relations"],
-    requires=["doc._.fallout_relations", "doc._.fallout_refs", "doc._.fallout_quantities"],
+    assigns=["doc._.fallout_relations", "doc._.fallout_drops"],
+    requires=[
+        "doc._.fallout_relations",
+        "doc._.fallout_entities",
+        "doc._.fallout_refs",
+        "doc._.fallout_quantities",
+        "doc._.fallout_transcript",
+        "token.is_sent_start",
+    ],
     default_config={"threshold": 0.5, "across": True, "topics": True},
 )
 def make_scorer(

@@ -132,6 +132,12 @@ def _train(
     ner_only: Annotated[
         bool, typer.Option("--ner-only", help="Train the entity recogniser only.")
     ] = False,
+    scorer_only: Annotated[
+        bool,
+        typer.Option(
+            "--scorer-only", help="Keep the shipped recogniser; retrain the relation scorer."
+        ),
+    ] = False,
 ) -> None:
     """Train the entity recogniser, then the relation scorer, from the annotated corpora.
 
@@ -142,7 +148,13 @@ def _train(
     from extract.train import train
 
     summary = train(
-        corpus=corpus, output=output, seed=seed, epochs=epochs, dev=dev, relations=not ner_only
+        corpus=corpus,
+        output=output,
+        seed=seed,
+        epochs=epochs,
+        dev=dev,
+        relations=not ner_only,
+        scorer_only=scorer_only,
     )
     typer.echo(json.dumps(summary, indent=2))
 
