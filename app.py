@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from graph.errors import GraphError
+from graph.errors import GraphError, StoreBusy
 from pages._shared import (
     cached_counts,
     current_store,
@@ -16,6 +16,8 @@ from pages._shared import (
     init_state,
     md_escape,
     set_scenario,
+    store_busy_message,
+    store_interaction,
     store_key,
     store_label,
     store_url,
@@ -40,6 +42,9 @@ with st.sidebar:
     try:
         store = current_store()
         counts = cached_counts(store, store_key(store))
+    except StoreBusy as err:
+        st.warning(store_busy_message(err), icon=":material/lock:")
+        st.stop()
     except (GraphError, OSError) as err:
         st.error(
             f"Cannot open the graph store `{store_url()}`: {err}\n\n"
@@ -63,6 +68,7 @@ with st.sidebar:
     scenario_line = st.empty()
     scenario_line.markdown(f"**Scenario:** {md_escape(get_scenario().describe())}")
 
-page.run()
+with store_interaction():  # the page's reads share one handle, released when it ends
+    page.run()
 # the page may have changed the scenario (a run, a quick button): show the one now in force
 scenario_line.markdown(f"**Scenario:** {md_escape(get_scenario().describe())}")

@@ -13,6 +13,7 @@ from graph.errors import (
     QueryRefused,
     ReportError,
     SchemaViolation,
+    StoreBusy,
     StoreError,
     StoreUnavailable,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "QueryRefused",
     "ReportError",
     "SchemaViolation",
+    "StoreBusy",
     "StoreError",
     "StoreUnavailable",
 ]

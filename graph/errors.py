@@ -5,6 +5,7 @@
     GraphError
     ├── StoreError
     │   ├── StoreUnavailable     the database cannot be reached or opened
+    │   │   └── StoreBusy        another process holds the embedded store (names it)
     │   └── QueryRefused         a query is not read-only, or is invalid
     ├── SchemaViolation          data breaks the schema or the SHACL shapes
     ├── ReportError              a report cannot be rendered
@@ -23,6 +24,7 @@ __all__ = [
     "QueryRefused",
     "ReportError",
     "SchemaViolation",
+    "StoreBusy",
     "StoreError",
     "StoreUnavailable",
 ]
@@ -38,6 +40,18 @@ class StoreError(GraphError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached, opened or authenticated against."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another process holds the embedded store; the message names it (pid and command).
+
+    ``holders`` lists them (``graph.store._lock.Holder``: ``pid``, ``mode``, ``command``,
+    ``since``); it is empty when the holder left no note.
+    """
+
+    def __init__(self, message: str, holders: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.holders = holders
 
 
 class QueryRefused(StoreError):

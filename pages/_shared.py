@@ -3,11 +3,17 @@
 Caching follows the house rules: ``st.cache_resource`` only on :func:`get_store` and
 :func:`get_nlp`; ``st.cache_data`` on query wrappers, which take the store as ``_store``
 (not hashed) plus a ``store_key`` that tells stores apart.
+
+An embedded store on disk is not held for the server's lifetime: :func:`get_store` gives
+a ``SharedStore``, which :func:`store_interaction` opens read-only for one run of a page
+and releases after it, so that ``fallout query`` reads and ``fallout load`` writes
+between two clicks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +68,8 @@ __all__ = [
     "render_graph",
     "result_subgraph",
     "set_scenario",
+    "store_busy_message",
+    "store_interaction",
     "store_key",
     "store_label",
     "store_url",
@@ -111,10 +119,14 @@ def store_url() -> str:
 
 @st.cache_resource(show_spinner="Opening the graph store…")
 def get_store(url: str) -> GraphStore:
-    """Open the store at ``url`` once per server process."""
+    """Open the store at ``url`` once per server process.
+
+    An embedded store on disk comes as a ``SharedStore``: it holds the store only
+    during a call or a :func:`store_interaction`, never for the server's lifetime.
+    """
     from graph.store import open_store
 
-    store: GraphStore = open_store(url)
+    store: GraphStore = open_store(url, shared=True)
     return store
 
 
@@ -135,8 +147,42 @@ def current_store() -> GraphStore:
 
 
 def store_key(store: GraphStore) -> str:
-    """A cache key that tells two stores apart (two in-memory stores share a URL)."""
-    return f"{getattr(store, 'url', '?')}#{id(store)}"
+    """A cache key that tells two stores apart (two in-memory stores share a URL).
+
+    For a ``SharedStore`` it also changes when the database files change, so cached
+    reads show what another process (``fallout load``) wrote.
+    """
+    generation = getattr(store, "generation", None)
+    suffix = "" if generation is None else "@" + ".".join(map(str, generation))
+    return f"{getattr(store, 'url', '?')}#{id(store)}{suffix}"
+
+
+def store_busy_message(err: Exception) -> str:
+    """What the app says when another process holds the store (``StoreBusy``), escaped."""
+    return (f"The graph store is busy: {md_escape(str(err))}. It is free again when that "
+            "process finishes; then reload the page.")
+
+
+@contextmanager
+def store_interaction() -> Iterator[None]:
+    """Hold the session's store for one run of a page, then release it.
+
+    Inside, the page's reads share one read-only handle of an embedded store on disk;
+    at the end it is closed, so no lock outlives the run. When another process holds
+    the store, the page stops with a message naming it instead of a traceback.
+    """
+    from graph.errors import StoreBusy
+
+    store = current_store()
+    hold = getattr(store, "interaction", None)
+    try:
+        if hold is None:
+            yield
+        else:
+            with hold():
+                yield
+    except StoreBusy as err:
+        st.warning(store_busy_message(err), icon=":material/lock:")
 
 
 def store_label(store: GraphStore) -> str:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from graph.commands._store import wait_option
+
 __all__ = ["register"]
 
 DEMO_QUERY = (
@@ -36,18 +38,20 @@ def demo_cmd(
         bool, typer.Option("--app/--no-app", help="Open the browser app at the end.")
     ] = True,
     port: Annotated[int, typer.Option("--port", help="Port for the app.")] = 8501,
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Load the sample corpus, run "FTX defaults", write a report and open the app."""
+    from graph.commands._store import open_cli_store
     from graph.report import report_for, write_report
     from graph.report.render import money
     from graph.sample import load_sample_corpus, sample_corpus_files
     from graph.scenario import Scenario, resolve_entity, run_scenario
-    from graph.store import default_store_url, open_store
+    from graph.store import default_store_url
 
     url = store or os.environ.get("FALLOUT_STORE", "").strip() or str(default_store_url())
     _say(f"fallout demo: store {url}")
     texts = sample_corpus_files()
-    with open_store(url) as st:
+    with open_cli_store(url, write=True, wait=wait) as st:
         _say(f"1/4 extracting and loading {len(texts)} sample texts (spaCy pipeline) ...")
         summary = load_sample_corpus(st)
         counts = st.counts()

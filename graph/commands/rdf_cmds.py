@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from graph.commands._store import wait_option
+
 if TYPE_CHECKING:
     from graph.store.base import GraphDump
 
@@ -19,15 +21,11 @@ _STORE_HELP = (
 )
 
 
-def _dump(store_url: str | None) -> GraphDump:
+def _dump(store_url: str | None, wait: float = 0.0) -> GraphDump:
     """Open the store (``--store``, else the default embedded one) and return its dump."""
-    from graph.store import (  # type: ignore[attr-defined, unused-ignore]
-        default_store_url,
-        open_store,
-    )
+    from graph.commands._store import open_cli_store
 
-    url = store_url or str(default_store_url())
-    with open_store(url) as store:
+    with open_cli_store(store_url, write=False, wait=wait) as store:
         dump: GraphDump = store.dump()
     return dump
 
@@ -51,6 +49,7 @@ def _export(
     store: Annotated[
         str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
     ] = None,
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Export the whole graph as RDF (Turtle, JSON-LD), GraphML or CSV tables."""
     from graph.rdf import EXPORT_FORMATS, export, serialize
@@ -59,7 +58,7 @@ def _export(
         raise ValueError(f"unknown export format {fmt!r}; available: {', '.join(EXPORT_FORMATS)}")
     if fmt == "csv" and out is None:
         raise ValueError("csv export needs --out: a directory or a .zip file")
-    dump = _dump(store)
+    dump = _dump(store, wait)
     if out is None:
         sys.stdout.buffer.write(serialize(dump, fmt))
         sys.stdout.flush()
@@ -84,6 +83,7 @@ def _validate(
     store: Annotated[
         str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
     ] = None,
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Check the graph against the SHACL shapes; exit 1 and print the report on violations."""
     from rdflib import Graph
@@ -94,7 +94,7 @@ def _validate(
         fmt = "json-ld" if file.suffix.lower() in (".jsonld", ".json") else "turtle"
         graph = Graph().parse(file, format=fmt)
     else:
-        graph = to_rdf(_dump(store))
+        graph = to_rdf(_dump(store, wait))
     conforms, report = validate(graph)
     if conforms:
         typer.echo(f"fallout validate: conforms ({len(graph)} triples)")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from graph.commands._store import wait_option
 from graph.commands.contagion_cmds import parse_assignments
 from graph.errors import ContagionInputError
 
@@ -46,16 +47,17 @@ def _run(
     seed: int | None,
     workers: int,
     store: str | None,
+    wait: float = 0.0,
 ) -> Any:
     from graph.assumptions import read_assumptions
+    from graph.commands._store import open_cli_store
     from graph.scenario import Scenario, resolve_entity, run_scenario
-    from graph.store import open_store  # type: ignore[attr-defined,unused-ignore]
 
     prices = parse_assignments(price or [], "--price", numeric=True)
     shocks = parse_assignments(shock or [], "--shock", numeric=True)
     params = parse_assignments(param or [], "--param", numeric=False)
     rows = read_assumptions(assumptions) if assumptions else None
-    with open_store(_store_url(store)) as st:
+    with open_cli_store(_store_url(store), write=False, wait=wait) as st:
         dump = st.dump()
         defaults = tuple(dict.fromkeys(resolve_entity(e, store=st) for e in entities or []))
         scenario = Scenario(
@@ -108,6 +110,7 @@ MonteCarlo = Annotated[
 Seed = Annotated[int | None, typer.Option("--seed", help="Monte Carlo seed.")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Monte Carlo processes.")]
 Store = Annotated[str | None, typer.Option("--store", help=_STORE_HELP)]
+Wait = Annotated[float, wait_option()]
 
 
 def shock_cmd(
@@ -122,10 +125,11 @@ def shock_cmd(
     workers: Workers = 1,
     store: Store = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    wait: Wait = 0.0,
 ) -> None:
     """Default entities or move token prices on the graph; show who fails and through what."""
     run = _run(entities, price, shock, model, param, assumptions, monte_carlo, seed, workers,
-               store)
+               store, wait)
     if as_json:
         typer.echo(json.dumps(run.to_dict(), indent=2, allow_nan=False))
     else:
@@ -150,6 +154,7 @@ def report_cmd(
     workers: Workers = 1,
     store: Store = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    wait: Wait = 0.0,
 ) -> None:
     """Write a scenario report (HTML, PDF or Markdown) with assumptions, paths and evidence."""
     from graph.report import report_for, write_report
@@ -161,7 +166,7 @@ def report_cmd(
     if fmt not in FORMATS:
         raise ContagionInputError(f"--format '{fmt}'; expected one of: {', '.join(FORMATS)}")
     run = _run(entities, price, shock, model, param, assumptions, monte_carlo, seed, workers,
-               store)
+               store, wait)
     path = write_report(report_for(run, title=title), fmt, out)
     typer.echo(f"fallout report: wrote {path}", err=True)
 

@@ -8,9 +8,11 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+
+from graph.commands._store import open_cli_store, wait_option
 
 __all__ = ["parse_params", "register"]
 
@@ -104,6 +106,7 @@ def load(
     ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=_BATCH_HELP),
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Load facts JSON into the graph store (idempotent: re-loading changes no count).
 
@@ -111,7 +114,6 @@ def load(
     every relation, bounded nesting and sizes); any problem refuses the whole load, one
     line each, and nothing is written.
     """
-    from graph.store import open_store
     from graph.validation import FactsRefused, read_checked_facts
 
     try:
@@ -120,7 +122,7 @@ def load(
         if len(refused.problems) == 1 and refused.problems[0].field is None:
             raise  # an unreadable file or not JSON: the usual one error line
         _refuse(refused.problems, "nothing was loaded")
-    with open_store(store) as graph:
+    with open_cli_store(store, write=True, wait=wait) as graph:
         summary = _load_with_progress(graph, iter(items), len(items), batch_size)
         _report(summary, graph)
 
@@ -161,6 +163,7 @@ def ingest(
     date: str | None = typer.Option(
         None, "--date", help="Publication date YYYY-MM-DD of the texts (default: their dateline)."
     ),
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Extract facts from texts and load them into the graph store.
 
@@ -172,7 +175,6 @@ def ingest(
     except ImportError as err:  # pragma: no cover - depends on the extract package
         raise ValueError(f"extraction is not available: {err}") from None
     from graph.commands.extract_cmds import publication_date
-    from graph.store import open_store
     from graph.validation import check_facts
 
     when = publication_date(date)
@@ -195,7 +197,7 @@ def ingest(
     for reason in skipped:
         typer.echo(f"fallout: skipped {reason}", err=True)
     if facts:
-        with open_store(store) as graph:
+        with open_cli_store(store, write=True, wait=wait) as graph:
             summary = _load_with_progress(graph, iter(facts), len(facts))
             _report(summary, graph)
     if skipped:
@@ -225,14 +227,13 @@ def query(
     write: bool = typer.Option(False, "--write", help="Allow a query that writes."),
     timeout: float = typer.Option(30.0, "--timeout", min=0.001, help="Seconds before giving up."),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
+    wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Run Cypher against the store; read-only unless --write."""
-    from graph.store import open_store
-
     if as_json and as_csv:
         raise ValueError("choose one of --json and --csv")
     params = parse_params(param)
-    with open_store(store) as graph:
+    with open_cli_store(store, write=write, wait=wait) as graph:
         result = graph.cypher(text, params, write=write, timeout=timeout)
     if as_json:
         typer.echo(json.dumps({"rows": list(result.rows)}, ensure_ascii=False, default=str))

@@ -27,8 +27,10 @@ from graph.store.base import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from graph.store._lock import OnWait
     from graph.store.embedded import EmbeddedStore
     from graph.store.neo4j import Neo4jStore
+    from graph.store.shared import SharedStore
 
 __all__ = [
     "MEMORY_URLS",
@@ -74,11 +76,22 @@ def open_store(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 5.0,
-) -> EmbeddedStore | Neo4jStore:
+    read_only: bool = False,
+    wait: float = 0.0,
+    on_wait: OnWait | None = None,
+    shared: bool = False,
+) -> EmbeddedStore | Neo4jStore | SharedStore:
     """Open the store at ``url`` (see the module docstring for the forms).
 
     Raises ``StoreUnavailable`` with one line when the store cannot be opened;
     a Neo4j server that does not answer is reported within about ``timeout`` seconds.
+    An embedded store on disk opened ``read_only`` is shared with other readers; opened
+    to write, it is held alone. When another process holds it, ``StoreBusy`` names the
+    holders at once, or after waiting ``wait`` seconds (``on_wait`` is called about once
+    a second meanwhile with the holders and the seconds left). Neo4j ignores the three.
+    With ``shared`` an embedded store on disk comes as a ``SharedStore``, which opens it
+    for each call or interaction and releases it after (for long-running processes such
+    as the app).
 
     Examples
     --------
@@ -109,6 +122,11 @@ def open_store(
             f"{target}: unknown store URL; expected a directory, :memory: or one of "
             + ", ".join(NEO4J_SCHEMES)
         )
+    path = target.removeprefix("embedded::")
+    if shared:
+        from graph.store.shared import SharedStore
+
+        return SharedStore(path, wait=wait)
     from graph.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(target.removeprefix("embedded::"))
+    return EmbeddedStore(path, read_only=read_only, wait=wait, on_wait=on_wait)

@@ -1,9 +1,10 @@
 """The embedded store: LadybugDB, on disk for users and in memory for tests and the app.
 
-A store directory holds ``graph.lbug`` (the database) and ``.lock``. LadybugDB allows
-one read-write process per database, so the store takes an exclusive file lock for
-as long as it is open: a second ``fallout load`` waits for the first to finish (up to
-``lock_timeout`` seconds) instead of failing. Each batch is written in one transaction
+A store directory holds ``graph.lbug`` (the database), ``.lock`` and ``.holders/``.
+Opened to read (``read_only=True``) the store shares the lock with other readers; opened
+to write it holds the lock alone, for as long as it is open (``graph.store._lock``). A
+process that finds the store held gets ``StoreBusy`` at once, naming the holders, or
+waits up to ``wait`` seconds for them. Each batch is written in one transaction
 with ``COPY ... FROM`` Arrow tables for new nodes and relationships, the fastest path
 LadybugDB offers (measured in docs/benchmarks.md). ``COPY`` is only given rows that
 cannot violate a key, because a failing ``COPY`` inside a transaction brings LadybugDB
@@ -15,7 +16,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
@@ -27,6 +27,7 @@ from graph.load import Batch, EntityRow, batches, merge_entity
 from graph.store import cypher
 from graph.store._columns import written_columns
 from graph.store._guard import check_ladybug_plan, check_read_only, rewrite_type
+from graph.store._lock import OnWait, StoreLock
 from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
 
@@ -39,44 +40,9 @@ small ones, since each later batch makes the checkpoint rewrite the relationship
 DATABASE_FILE = "graph.lbug"
 """The database file inside a store directory."""
 
-_LOCK_FILE = ".lock"
 _JOURNAL_FILE = "pending-batch.json"
 _FEW_IDS = 8  # up to this many ids, a hop looks each up through the index
-
-
-class _FileLock:
-    """An exclusive ``flock`` on a file, polled until a deadline."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self, timeout: float) -> None:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise StoreUnavailable(
-                        f"{self.path.parent}: the store is in use by another process "
-                        f"(waited {timeout:g} s for its lock)"
-                    ) from None
-                time.sleep(0.05)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+_TABLES = frozenset(("Entity", "Document", *cypher.RELATION_TYPES))
 
 
 class EmbeddedStore(CypherReader):
@@ -86,8 +52,13 @@ class EmbeddedStore(CypherReader):
     ----------
     path
         The store directory, created when missing; ``None`` keeps the graph in memory.
-    lock_timeout
-        Seconds to wait for another process to release the store.
+    read_only
+        Open the store to read only, beside other readers (on disk; ignored in memory).
+    wait
+        Seconds to wait while another process holds the store; 0 (the default) raises
+        ``StoreBusy`` at once, naming the holders.
+    on_wait
+        Called about once a second while waiting, with the holders and the seconds left.
 
     Examples
     --------
@@ -98,38 +69,84 @@ class EmbeddedStore(CypherReader):
 
     type_fn = "label"
 
-    def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        wait: float = 0.0,
+        on_wait: OnWait | None = None,
+    ) -> None:
         import ladybug
 
         self.path = Path(path) if path is not None else None
         self.url = "embedded::memory:" if self.path is None else str(self.path)
-        self._lock: _FileLock | None = None
+        self.read_only = read_only and self.path is not None
+        self._lock: StoreLock | None = None
         try:
             if self.path is None:
                 self._db = ladybug.Database()
-            else:
-                if self.path.exists() and not self.path.is_dir():
-                    raise StoreUnavailable(f"{self.path}: not a directory (an embedded store)")
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._lock = _FileLock(self.path / _LOCK_FILE)
-                self._lock.acquire(lock_timeout)
-                # ``load`` checkpoints after each batch itself: rows written by COPY
-                # reach the disk only at a checkpoint, not through the write-ahead log
-                # uncompressed columns: a checkpoint writes them twice as fast (the file
-                # is larger); stores written either way open either way
-                self._db = ladybug.Database(
-                    str(self.path / DATABASE_FILE), auto_checkpoint=False, compression=False
-                )
+                self._conn = ladybug.Connection(self._db)
+                self._create_schema()
+                return
+            if self.path.exists() and not self.path.is_dir():
+                raise StoreUnavailable(f"{self.path}: not a directory (an embedded store)")
+            self.path.mkdir(parents=True, exist_ok=True)
+            if self.read_only:
+                self._open_reader(wait, on_wait)
+                return
+            self._lock = StoreLock(self.path, "write")
+            self._lock.acquire(wait, on_wait)
+            # ``load`` checkpoints after each batch itself: rows written by COPY
+            # reach the disk only at a checkpoint, not through the write-ahead log
+            # uncompressed columns: a checkpoint writes them twice as fast (the file
+            # is larger); stores written either way open either way
+            self._db = ladybug.Database(
+                str(self.path / DATABASE_FILE), auto_checkpoint=False, compression=False
+            )
             self._conn = ladybug.Connection(self._db)
-            for statement in cypher.LADYBUG_DDL:
-                self._conn.execute(statement)
+            self._create_schema()
             self._recover()
         except RuntimeError as err:
-            self._release()
+            self.close()
             raise StoreUnavailable(f"{self.url}: cannot open the store: {_line(err)}") from err
         except BaseException:
-            self._release()
+            self.close()
             raise
+
+    def _create_schema(self) -> None:
+        for statement in cypher.LADYBUG_DDL:
+            self._conn.execute(statement)
+
+    def _open_reader(self, wait: float, on_wait: OnWait | None) -> None:
+        """Open the database read-only under a shared lock.
+
+        A store that a writer must first touch (no database yet, tables missing, or the
+        journal of a load that crashed) is opened once for writing, then read-only.
+        """
+        assert self.path is not None
+        for prepared in (False, True):
+            self._lock = StoreLock(self.path, "read")
+            self._lock.acquire(wait, on_wait)
+            if self._open_read_only(need_ready=not prepared):
+                return
+            self.close()
+            EmbeddedStore(self.path, wait=wait, on_wait=on_wait).close()
+
+    def _open_read_only(self, *, need_ready: bool) -> bool:
+        """Open the database read-only; ``False`` when it needs a writer first."""
+        import ladybug
+
+        assert self.path is not None
+        journal = self.path / _JOURNAL_FILE
+        if need_ready and (not (self.path / DATABASE_FILE).exists() or journal.exists()):
+            return False
+        self._db = ladybug.Database(str(self.path / DATABASE_FILE), read_only=True)
+        self._conn = ladybug.Connection(self._db)
+        if need_ready:
+            tables = {r["name"] for r in self._read("CALL show_tables() RETURN name")}
+            return tables >= _TABLES
+        return True
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -139,7 +156,7 @@ class EmbeddedStore(CypherReader):
             self._lock = None
 
     def close(self) -> None:
-        """Close the database and release the lock (idempotent)."""
+        """Close the database and release the lock and its note (idempotent)."""
         conn = self.__dict__.pop("_conn", None)
         db = self.__dict__.pop("_db", None)
         if conn is not None:
@@ -221,6 +238,8 @@ class EmbeddedStore(CypherReader):
         Re-loading a document replaces its relationships (same ids), so counts do not
         change; entities are merged by id (aliases are a union).
         """
+        if self.read_only:
+            raise StoreError(f"{self.url}: the store was opened read-only; open it to write")
         docs = ents = rels = 0
         # building rows allocates millions of tuples and no cycles: the cyclic collector
         # would re-walk every live object (all the facts) again and again, for nothing
