@@ -118,6 +118,8 @@ class Report:
     section, how much it shows of what it could show: ``ranking`` (entities hit),
     ``rounds``, ``paths`` (loss steps), ``figure`` (edges drawn), ``evidence`` (edges
     that carried loss), ``assumed_figures``, ``assumptions`` and ``ignored``.
+    ``figure_nodes`` gives the state of each node drawn in the figure: ``defaulted``,
+    ``loss``, ``unaffected``, or ``asset`` for a node outside the network (a token).
     """
 
     title: str
@@ -136,6 +138,7 @@ class Report:
     ignored: tuple[tuple[str, str], ...] = ()
     monte_carlo: Mapping[str, Any] | None = None
     figure_edges: tuple[LossEdge, ...] = ()
+    figure_nodes: Mapping[str, str] = field(default_factory=dict)
     left_out: Mapping[str, LeftOut] = field(default_factory=dict)
     unaffected: int = 0
 
@@ -413,6 +416,13 @@ def build_report(
         "ignored": LeftOut("statements kept out of the network", min(len(ignored), limits.rows),
                            len(ignored)),
     }
+    outcome = {r.id: r for r in ranking}
+    figure_nodes = {}
+    for e in drawn:
+        for end in (e.source, e.target):
+            row = outcome.get(end)
+            figure_nodes[end] = ("asset" if row is None else "defaulted" if row.defaulted
+                                 else "loss" if row.equity_loss > 0 else "unaffected")
     defaults = [r for r in ranking if r.defaulted]
     headline = {
         "defaults": float(len(defaults)),
@@ -440,6 +450,7 @@ def build_report(
         ignored=ignored[: limits.rows],
         monte_carlo=mc.to_dict() if mc else None,
         figure_edges=drawn,
+        figure_nodes=figure_nodes,
         left_out=left_out,
         unaffected=len(ranking) - len(hit),
     )

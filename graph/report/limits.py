@@ -50,7 +50,7 @@ class ReportLimits:
     rounds: int = 100
     names_per_round: int = 20
     paths: int = 200
-    figure_edges: int = 60
+    figure_edges: int = 30
     evidence_share: float = 0.99
     evidence_min: int = 20
     evidence_max: int = 200

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from graph.errors import ReportError
-from graph.report.build import Report
+from graph.report.build import LossEdge, Report
 
 __all__ = [
     "FORMATS",
@@ -74,7 +75,7 @@ def _e(text: object) -> str:
 def rounds_svg(report: Report, *, width: int = 640, height: int = 240) -> str:
     """Return an SVG chart: cumulative loss (bars) and defaults (line) per round."""
     pts = report.series
-    left, right, top, bottom = 70, 50, 20, 40
+    left, right, top, bottom = 70, 80, 20, 40
     w, h = width - left - right, height - top - bottom
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -122,6 +123,30 @@ def rounds_svg(report: Report, *, width: int = 640, height: int = 240) -> str:
     return "".join(out)
 
 
+def _layers(report: Report, edges: tuple[LossEdge, ...]) -> dict[str, int]:
+    """Column of each drawn node: hops from the shocked nodes, else the round it was hit."""
+    sc = report.scenario
+    ordered = sorted(edges, key=lambda e: min(e.rounds))
+    layer: dict[str, int] = {
+        root: 0 for root in (*sc.defaults, *sc.shocks, *sc.prices)
+        if any(root in (e.source, e.target) for e in ordered)
+    }
+    if not layer:
+        layer[ordered[0].source] = 0
+    changed = True
+    while changed:
+        changed = False
+        for e in ordered:
+            if e.source in layer and e.target not in layer:
+                layer[e.target] = layer[e.source] + 1
+                changed = True
+    for e in ordered:  # not reached from a shocked node among the drawn edges
+        layer.setdefault(e.target, min(e.rounds))
+    for e in ordered:
+        layer.setdefault(e.source, max(layer[e.target] - 1, 0))
+    return layer
+
+
 def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
     """Return an SVG figure of the contagion paths, nodes placed by the round first hit."""
     import networkx as nx
@@ -141,25 +166,8 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
             "no loss travelled along any edge</text></svg>"
         )
         return "".join(out)
+    layer = _layers(report, edges)
     g: nx.DiGraph[str] = nx.DiGraph()
-    ordered = sorted(edges, key=lambda e: min(e.rounds))
-    sc = report.scenario
-    layer: dict[str, int] = {
-        root: 0 for root in (*sc.defaults, *sc.shocks, *sc.prices)
-        if any(root in (e.source, e.target) for e in ordered)
-    }
-    if not layer:
-        layer[ordered[0].source] = 0
-    changed = True
-    while changed:
-        changed = False
-        for e in ordered:
-            if e.source in layer and e.target not in layer:
-                layer[e.target] = layer[e.source] + 1
-                changed = True
-    for e in ordered:
-        for end in (e.source, e.target):
-            layer.setdefault(end, 0)
     for node, lay in layer.items():
         g.add_node(node, layer=lay)
     for e in edges:
@@ -168,6 +176,11 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
     xs = [float(p[0]) for p in pos.values()]
     ys = [float(p[1]) for p in pos.values()]
     pad = 60
+    fullest = max(Counter(layer.values()).values())
+    height = max(height, 2 * pad + 44 * (fullest - 1))
+    out[0] = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" role="img" aria-label="contagion paths">')
+    out[1] = f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>'
 
     def place(node: str) -> tuple[float, float]:
         x, y = (float(v) for v in pos[node])
@@ -175,7 +188,6 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
         sy = (y - min(ys)) / ((max(ys) - min(ys)) or 1.0)
         return pad + sx * (width - 2 * pad), pad + sy * (height - 2 * pad)
 
-    status = {r.id: r for r in report.ranking}
     max_loss = max(e.loss for e in edges) or 1.0
     for e in edges:
         (x1, y1), (x2, y2) = place(e.source), place(e.target)
@@ -196,13 +208,12 @@ def network_svg(report: Report, *, width: int = 760, height: int = 420) -> str:
         )
     for node in g.nodes:
         x, y = place(node)
-        row = status.get(node)
-        if row is None:
+        state = report.figure_nodes.get(node, "asset")
+        if state == "asset":
             shape = (f'<rect x="{x - 11:.1f}" y="{y - 11:.1f}" width="22" height="22" '
                      'fill="#aed6f1" stroke="#1b4f72"/>')
         else:
-            fill = "#c0392b" if row.defaulted else ("#f5b041" if row.equity_loss > 0
-                                                    else "#d5dbdb")
+            fill = {"defaulted": "#c0392b", "loss": "#f5b041"}.get(state, "#d5dbdb")
             shape = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="13" fill="{fill}" '
                      'stroke="#333"/>')
         label = report.names.get(node, node)

@@ -272,7 +272,7 @@ def test_default_caps_hold_on_a_graph_larger_than_them() -> None:
     _, res, rep = _wide(260)
     assert len(rep.ranking) == 200 < rep.left_out["ranking"].total
     assert len(rep.paths) == 200 < len(res.paths)
-    assert len(rep.edges) <= 200 and len(rep.figure_edges) == 60
+    assert len(rep.edges) <= 200 and len(rep.figure_edges) == 30
     md = render_markdown(rep)
     ranked = md.split("## Ranked losses and defaults")[1].split("## ")[0]
     assert len(re.findall(r"^\| \d+ \|", ranked, re.M)) == 200
@@ -291,3 +291,18 @@ def test_report_limits_refuse_a_cap_that_leaves_a_section_empty(bad: dict) -> No
     name = next(iter(bad))
     with pytest.raises(ReportError, match=f"report limit {name}"):
         ReportLimits(**bad)
+
+
+def test_figure_draws_firms_outside_the_ranking_as_firms() -> None:
+    from graph.report.render import network_svg
+
+    _, res, rep = _wide(30, ReportLimits(ranking=1, figure_edges=8))
+    outcome = {n.id: n for n in res.nodes}
+    drawn = {end for e in rep.figure_edges for end in (e.source, e.target)}
+    assert len(drawn) > 2 and drawn - {r.id for r in rep.ranking}
+    assert rep.figure_nodes == {
+        i: "defaulted" if outcome[i].defaulted else "loss" if outcome[i].equity_loss > 0
+        else "unaffected" for i in drawn}
+    svg = network_svg(rep)
+    assert 'width="22"' not in svg  # no firm drawn as a token square
+    assert svg.count("<circle") == len(drawn)
