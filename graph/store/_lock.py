@@ -157,7 +157,13 @@ class StoreLock:
         import fcntl
 
         flag = fcntl.LOCK_EX if self.mode == "write" else fcntl.LOCK_SH
-        fd = os.open(self.store_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.store_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:
+            if self.mode == "write":
+                raise
+            # a store this user may read but not write: a shared lock needs no write access
+            fd = os.open(self.store_dir / LOCK_FILE, os.O_RDONLY)
         started = time.monotonic()
         deadline = started + max(wait, 0.0)
         told = -1

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from tests.fixtures.holder import (
     lending_facts,
     process_env,
 )
+from tests.fixtures.unprivileged import Unprivileged, unprivileged  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -294,3 +296,87 @@ def test_reader_after_a_crashed_load_sees_whole_batches(tmp_path: Path) -> None:
     assert counts == {"entities": 2 * counts["documents"], "relations": 10 * counts["documents"],
                       "documents": counts["documents"]}
     assert not (path / "pending-batch.json").exists()
+
+
+def test_a_user_who_may_only_read_the_store_can_query_it(
+    unprivileged: Unprivileged, tmp_path: Path  # noqa: F811
+) -> None:
+    path = Path(tempfile.mkdtemp(prefix="fallout-readable-", dir=unprivileged.home))
+    os.chmod(path, 0o755)
+    store = path / "store"
+    with open_store(store) as graph:
+        graph.load([lending_facts("d1", "FTX", "Alameda")])
+    (store / HOLDERS_DIR).mkdir(exist_ok=True)
+    for item in [store, *store.iterdir()]:
+        os.chmod(item, 0o755 if item.is_dir() else 0o644)  # root's: others read only
+    argv = [unprivileged.python(), "-c", "from graph.cli import main; main()"]
+    ran = unprivileged.run([*argv, "query", "MATCH (e:Entity) RETURN count(e) AS n", "--json",
+                            "--store", str(store)], timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["rows"] == [{"n": 2}]
+    more = unprivileged.home / "more.json"
+    more.write_text(lending_facts("d2", "Binance", "Genesis").to_json(), encoding="utf-8")
+    unprivileged.give(more)
+    ran = unprivileged.run([*argv, "load", str(more), "--store", str(store)], timeout=120)
+    assert ran.returncode == 1
+    assert len(ran.stderr.strip().splitlines()) == 1 and "Permission denied" in ran.stderr, (
+        ran.stderr)
+
+
+# --- SharedStore: held only while in use --------------------------------------------------
+
+
+def test_shared_store_holds_only_inside_an_interaction(store: Path, tmp_path: Path) -> None:
+    from graph.store.shared import SharedStore
+
+    shared = SharedStore(store)
+    assert shared.counts()["entities"] == 2
+    assert holders(store) == ()  # a call outside an interaction releases at once
+    with shared.interaction():
+        shared.search("FTX")
+        shared.neighbourhood("ftx")
+        held = holders(store)
+        assert [(h.pid, h.mode) for h in held] == [(os.getpid(), "read")]  # one handle
+        with pytest.raises(StoreBusy, match=f"held by pid {os.getpid()}"):
+            EmbeddedStore(store)
+    assert holders(store) == ()
+    EmbeddedStore(store).close()  # a writer gets it at once
+
+
+def test_shared_store_writes_inside_an_interaction(store: Path) -> None:
+    from graph.store.shared import SharedStore
+
+    shared = SharedStore(store)
+    with shared.interaction():
+        before = shared.generation
+        assert shared.counts()["documents"] == 1
+        shared.load([lending_facts("d2", "Binance", "Genesis")])  # drops its own read handle
+        assert shared.counts() == {"entities": 4, "relations": 2, "documents": 2}
+    assert shared.generation != before
+    assert holders(store) == ()
+
+
+def test_shared_store_threads_read_side_by_side(store: Path) -> None:
+    from graph.store.shared import SharedStore
+
+    shared = SharedStore(store)
+    inside = threading.Barrier(3)
+    found: list[object] = []
+
+    def session() -> None:
+        with shared.interaction():
+            shared.counts()
+            inside.wait(timeout=30)  # both sessions hold the store at the same time
+            found.append(shared.entity("ftx"))
+            inside.wait(timeout=30)
+
+    threads = [threading.Thread(target=session) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    inside.wait(timeout=30)
+    assert [h.mode for h in holders(store)] == ["read", "read"]
+    inside.wait(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(found) == 2 and all(e is not None for e in found)
+    assert holders(store) == ()
