@@ -33,6 +33,7 @@ _SENT_END = frozenset({".", "!", "?", "...", "\u2026", "?!", "!?"})
 _CLOSERS = frozenset({"\u201d", '"', ")", "\u2019"})
 _TICKER = re.compile(r"^\$?[A-Z][A-Z0-9]{1,6}$")
 _INITIAL = re.compile(r"^[A-Z]\.$")
+_DOMAIN_END = re.compile(r"^(?:[A-Z]{2,3}|com|io|net|org|co|us|xyz)$")  # "Binance.US", "FTX.com"
 
 
 def _is_name_text(text: str) -> bool:
@@ -65,7 +66,7 @@ class Sentences:
                 (
                     text in _SENT_END
                     and not (i + 1 < n and texts[i + 1] in _CLOSERS and not spaces[i])
-                    and not (i + 1 < n and not spaces[i] and texts[i + 1][:1].isalnum())
+                    and not (i + 1 < n and not spaces[i] and _DOMAIN_END.match(texts[i + 1]))
                 )
                 or "\n" in spaces[i]
                 or (text in _CLOSERS and i > 0 and texts[i - 1] in _SENT_END)

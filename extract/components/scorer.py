@@ -606,10 +606,16 @@ class RelationScorer:
     """Score candidate pairs with a multi-label linear model and keep the likely relations."""
 
     def __init__(
-        self, name: str, threshold: float = 0.5, across: bool = True, topics: bool = True
+        self,
+        name: str,
+        threshold: float = 0.5,
+        across: bool = True,
+        topics: bool = True,
+        rule_threshold: float = 0.02,
     ) -> None:
         self.name = name
         self.threshold = threshold
+        self.rule_threshold = rule_threshold
         self.across = across
         self.topics = topics
         self.vocab: dict[int, int] = {}
@@ -730,15 +736,24 @@ class RelationScorer:
                     if transcript is not None and rel.get("speaker") is None:
                         rel["speaker"] = transcript.speaker_at(cand.start)
                     kept.append(rel)
-            scored = {(c.a.entity_id, c.b.entity_id, c.start) for c in cands}
-            scored |= {(c.b.entity_id, c.a.entity_id, c.start) for c in cands}
+            scored: dict[tuple[str, str, int], tuple[np.ndarray, str]] = {}
+            for c, p in zip(cands, probs, strict=True):
+                if not c.topic and not c.across:
+                    scored[(c.a.entity_id, c.b.entity_id, c.start)] = (p, ">")
+                    scored[(c.b.entity_id, c.a.entity_id, c.start)] = (p, "<")
         else:
-            scored = set()
+            scored = {}
         kept_keys = {(r["head"], r["type"], r["tail"]) for r in kept}
         for rel in rule_rels:
             key = (rel["head"], rel["tail"], rel["evidence"][0]["start"])
-            if key not in scored:  # a speaker header, a stand-in firm: not a candidate here
+            found = scored.get(key)
+            if found is None:  # a speaker header, a stand-in firm: not a candidate here
                 kept.append(rel)
+                continue
+            p, side = found
+            label = rel["type"] + (">" if rel["type"] == "AFFILIATED_WITH" else side)
+            if p[LABELS.index(label)] >= self.rule_threshold:
+                kept.append(rel)  # a cue rule the model does not contradict
             elif (rel["head"], rel["type"], rel["tail"]) not in kept_keys:
                 drops[DropReason.LOW_CONFIDENCE.value] += 1
         doc._.fallout_relations = _merge(kept, drops, 0.0)
@@ -822,6 +837,7 @@ class RelationScorer:
             "threshold": self.threshold,
             "across": self.across,
             "topics": self.topics,
+            "rule_threshold": self.rule_threshold,
             "labels": list(LABELS),
         }
         (folder / "cfg.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
@@ -839,6 +855,7 @@ class RelationScorer:
         self.threshold = float(cfg["threshold"])
         self.across = bool(cfg.get("across", True))
         self.topics = bool(cfg.get("topics", True))
+        self.rule_threshold = float(cfg.get("rule_threshold", 0.02))
         if (folder / "weights.npy").exists():
             keys = np.load(folder / "features.npy")
             self.vocab = {int(k): i for i, k in enumerate(keys)}
@@ -874,10 +891,14 @@ def _clause_amount(
         "doc._.fallout_transcript",
         "token.is_sent_start",
     ],
-    default_config={"threshold": 0.5, "across": True, "topics": True},
+    default_config={"threshold": 0.5, "across": True, "topics": True, "rule_threshold": 0.02},
 )
 def make_scorer(
-    nlp: Language, name: str, threshold: float, across: bool, topics: bool
+    nlp: Language, name: str, threshold: float, across: bool, topics: bool, rule_threshold: float
 ) -> RelationScorer:
-    """Build the learned relation scorer (weights come from a trained pipeline)."""
-    return RelationScorer(name, threshold, across, topics)
+    """Build the learned relation scorer (weights come from a trained pipeline).
+
+    ``threshold`` keeps a relation the model proposes; ``rule_threshold`` (lower) keeps a
+    relation a cue rule proposes, unless the model gives it less than that.
+    """
+    return RelationScorer(name, threshold, across, topics, rule_threshold)
