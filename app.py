@@ -47,7 +47,7 @@ with st.sidebar:
         st.stop()
     except (GraphError, OSError) as err:
         st.error(
-            f"Cannot open the graph store `{store_url()}`: {err}\n\n"
+            f"Cannot open the graph store `{store_url()}`: {md_escape(str(err))}\n\n"
             "To fix: set `FALLOUT_STORE` to a writable directory (embedded store) or to a "
             "reachable `neo4j://` or `bolt://` URI, with `NEO4J_USER` and `NEO4J_PASSWORD` "
             "set, then reload."

@@ -6,7 +6,9 @@ place the app draws a graph (with st-link-analysis), re-exported by ``pages._sha
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,18 +79,30 @@ def money(amount: float | None, currency: str | None = None) -> str:
     return f"{symbol}{amount:,.0f}{suffix}"
 
 
-_MD_SPECIAL = "\\`*_[]#|<>$~"  # enough to stop emphasis, links, images, maths, HTML
+_MD_SPECIAL = frozenset("\\`*_[]#|<>$~@:")
+_JOINER = "\u2060"  # WORD JOINER: invisible, and no letter, digit or punctuation
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=\\@)")
 
 
 def md_escape(text: str) -> str:
-    r"""Escape Markdown (and ``$`` maths) so article text shows literally in ``st.markdown``.
+    r"""Escape Markdown so text from documents shows literally, never as a link or a tag.
+
+    Backslash-escaped: emphasis, code, links and images (``[``), headings, tables,
+    HTML and angle-bracket links (``<``), maths (``$``), Streamlit's ``:colour[...]``
+    and ``:icon:`` (``:``), e-mail addresses (``@``). What GitHub Markdown links by
+    itself is also broken up with an invisible word joiner (U+2060), because Streamlit's
+    renderer (remark-gfm) looks for ``http://``, ``www.`` and ``name@host`` in the text
+    after escapes are resolved: after the ``:`` of ``://``, after ``www`` and before ``@``.
 
     Examples
     --------
-    >>> print(md_escape("lent $250m to [A]"))
-    lent \$250m to \[A\]
+    >>> print(md_escape("lent $250m to [A](y) <b>").replace("\u2060", "|"))
+    lent \$250m to \[A\](y) \<b\>
+    >>> print(md_escape("http://x.io www.c.io a@b.io").replace("\u2060", "|"))
+    http\:|//x.io www|.c.io a|\@b.io
     """
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    return _AUTOLINK.sub(_JOINER, out)
 
 
 def highlight_mentions(text: str, mentions: Sequence[str]) -> str:
@@ -134,9 +148,9 @@ LARGE_GRAPH = 500
 
 
 def _styles(large: bool = False) -> tuple[list[_Style], list[_Style]]:
-    nodes = [_Style("node", {"label": "data(name)", "font-size": 12, "width": 22, "height": 22})]
+    nodes = [_Style("node", {"label": "data(label)", "font-size": 12, "width": 22, "height": 22})]
     nodes += [
-        _Style(f"node[label='{k}']", {"background-color": c}) for k, c in KIND_COLOURS.items()
+        _Style(f"node[kind='{k}']", {"background-color": c}) for k, c in KIND_COLOURS.items()
     ]
     nodes += [
         _Style("node[state='stressed']", {"border-width": 4, "border-color": "#ff7f0e"}),
@@ -157,6 +171,11 @@ def _styles(large: bool = False) -> tuple[list[_Style], list[_Style]]:
         edges.append(_Style("edge", {"curve-style": "haystack", "target-arrow-shape": "none",
                                      "line-style": "solid"}))
     return nodes, edges
+
+
+def _html(text: str) -> str:
+    """HTML-escape ``text`` (quotes too): the graph component's panel parses it as HTML."""
+    return html.escape(str(text), quote=True)
 
 
 def _edge_width(amount: float | None, top: float) -> float:
@@ -189,14 +208,21 @@ def graph_elements(
     loss_edges: Sequence[str | tuple[str, str]] = (),
     positions: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Cytoscape elements for a subgraph: nodes labelled by kind, edges by relation type."""
+    """Cytoscape elements for a subgraph: nodes coloured by kind, edges by relation type.
+
+    The graph component writes every data field but ``label`` into its side panel as
+    HTML, so each of them is HTML-escaped here (ids too: a click returns the escaped
+    id, which :func:`render_graph` unescapes). ``label`` is shown as text and drawn on
+    the canvas: a node's name, an edge's relation type, as they are.
+    """
     states = node_states or {}
     lossy = set(loss_edges)  # relation ids, or (head, tail) pairs in either direction
     top = max((r.amount or 0.0 for r in subgraph.relations), default=0.0)
     known = {e.id for e in subgraph.entities}
     nodes = []
     for e in subgraph.entities:
-        node: dict[str, Any] = {"data": {"id": e.id, "label": e.type, "name": e.name}}
+        node: dict[str, Any] = {"data": {"id": _html(e.id), "label": e.name,
+                                         "name": _html(e.name), "kind": _html(e.type)}}
         if e.id in states:
             node["data"]["state"] = states[e.id]
         if positions and e.id in positions:
@@ -208,11 +234,11 @@ def graph_elements(
         if r.head not in known or r.tail not in known:
             continue
         data: dict[str, Any] = {
-            "id": r.id, "source": r.head, "target": r.tail, "label": r.type,
-            "width": _edge_width(r.amount, top),
+            "id": _html(r.id), "source": _html(r.head), "target": _html(r.tail),
+            "label": r.type, "type": _html(r.type), "width": _edge_width(r.amount, top),
         }
         if r.amount:
-            data["amount"] = money(r.amount, r.currency)
+            data["amount"] = _html(money(r.amount, r.currency))
         if r.id in lossy or (r.head, r.tail) in lossy or (r.tail, r.head) in lossy:
             data["loss"] = "yes"
         edges.append({"data": data})
@@ -224,8 +250,6 @@ LAYOUTS = ("cached", "cose", "concentric", "breadthfirst", "circle", "grid")
 
 def _legend(subgraph: Subgraph) -> None:
     """One line under the graph: the colour of each kind present."""
-    import html
-
     kinds = sorted({e.type for e in subgraph.entities})
     dots = " &nbsp; ".join(
         f'<span style="color:{KIND_COLOURS.get(k, "#888")}">&#9679;</span> {html.escape(k)}'
@@ -275,7 +299,7 @@ def render_graph(
     _legend(subgraph)
     if isinstance(value, dict) and value.get("action") == "select_node":
         target = (value.get("data") or {}).get("target_id")
-        return str(target) if target else None
+        return html.unescape(str(target)) if target else None
     return None
 
 

@@ -37,7 +37,7 @@ with left:
     kinds = st.multiselect("Kinds", [k.value for k in EntityType], key="explore_kinds")
     hits = cached_search(store, skey, query.strip(), tuple(kinds), 30) if query.strip() else []
     if query.strip() and not hits:
-        st.warning(f"No entity matches “{query.strip()}”.")
+        st.warning(f"No entity matches “{md_escape(query.strip())}”.")
     if hits:
         labels = {h.id: f"{h.name} ({h.type})" for h in hits}
         ids = list(labels)
@@ -62,7 +62,7 @@ with right:
     else:
         sub = cached_neighbourhood(store, skey, entity.id, depth, tuple(rel_types))
         st.caption(f"{len(sub.entities)} entities, {len(sub.relations)} relations within "
-                   f"{depth} hop(s) of {entity.name}. Click a node to select it.")
+                   f"{depth} hop(s) of {md_escape(entity.name)}. Click a node to select it.")
         clicked = render_graph(sub, key=f"explore_graph_{entity.id}_{depth}", layout=layout)
         if clicked and clicked != selected:
             st.session_state[SELECTED_KEY] = clicked
@@ -70,7 +70,7 @@ with right:
 
 if entity is not None:
     st.header(md_escape(entity.name))
-    st.markdown(f"**Kind:** {entity.type}  ·  **Id:** `{entity.id}`")
+    st.markdown(f"**Kind:** {md_escape(entity.type)}  ·  **Id:** {md_escape(entity.id)}")
     if entity.aliases:
         st.markdown("**Aliases:** " + md_escape(", ".join(entity.aliases)))
     cols = st.columns(3)
@@ -78,15 +78,16 @@ if entity is not None:
                ("Deposits", entity.deposits))
     for col, (label, value) in zip(cols, figures, strict=True):
         if value is not None:
-            col.metric(label, money(value), help=f"extracted ({entity.attr_source or 'documents'})")
+            col.metric(label, money(value),
+                       help=md_escape(f"extracted ({entity.attr_source or 'documents'})"))
             col.caption("extracted")
             continue
         rule = assumed_figure(entity.type, label.lower().replace(" ", "_"))
         if rule is None:
             col.metric(label, "—", help="not stated in the documents")
             continue
-        col.metric(label, money(rule.value), help=rule.rule)
-        col.caption(f"assumed: {rule.rule}")
+        col.metric(label, money(rule.value), help=md_escape(rule.rule))
+        col.caption(f"assumed: {md_escape(rule.rule)}")
 
     relations = cached_relations(store, skey, entity.id, tuple(rel_types))
     st.subheader(f"Relations ({len(relations)})")
@@ -116,7 +117,7 @@ if entity is not None:
         title = f"{names[rel.head]} {rel.type} {names[rel.tail]}"
         if rel.amount:
             title += f" · {money(rel.amount, rel.currency)}"
-        with st.expander(title):
+        with st.expander(md_escape(title)):
             found = cached_evidence(store, skey, rel.id)
             mentions = surface[rel.head] + surface[rel.tail]
             if not found and rel.evidence:
@@ -124,5 +125,5 @@ if entity is not None:
             for ev in found:
                 st.markdown("> " + highlight_mentions(ev.text, mentions))
                 who = f" — said by {ev.speaker}" if ev.speaker else ""
-                st.caption(md_escape(f"{ev.document_title or ev.document_id} ({ev.document_source})"
-                             f"{who}"))
+                st.caption(md_escape(f"{ev.document_title or ev.document_id} "
+                                     f"({ev.document_source}){who}"))

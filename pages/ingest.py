@@ -71,7 +71,7 @@ pending = st.session_state[INGEST_KEY]
 if pending:
     ready = []
     for n, (name, res) in enumerate(pending):
-        st.subheader(name)
+        st.subheader(md_escape(name))
         if res.error or res.facts is None:
             reason = str(res.error or "")
             reason = reason.removeprefix(f"{name}: ")
@@ -121,7 +121,7 @@ if pending:
         try:
             reviewed = [facts_from_review(f, e, r, source=name) for name, f, e, r in ready]
         except ValueError as err:
-            st.error(f"Cannot load: {err}")
+            st.error(f"Cannot load: {md_escape(str(err))}")
             st.stop()
         problems = [p for (name, *_), f in zip(ready, reviewed, strict=True)
                     for p in check_facts(f, file=name)]

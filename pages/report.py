@@ -33,7 +33,7 @@ try:
         report = cached_report(store, store_key(store), repr(scenario), scenario,
                                tuple(tuple(sorted(r.items())) for r in edited or ()))
 except GraphError as err:
-    st.error(f"Cannot write the report: {err}")
+    st.error(f"Cannot write the report: {md_escape(str(err))}")
     st.stop()
 slug = "fallout-report-" + "-".join(scenario.defaults + list(scenario.prices))[:60]
 c1, c2, c3 = st.columns(3)

@@ -38,7 +38,8 @@ scenario = get_scenario()
 
 st.title("Simulate a shock")
 
-quick = [(i, f"{names[i]} defaults") for i in ("ftx", "alameda-research", "celsius") if i in names]
+quick = [(i, f"{md_escape(names[i])} defaults") for i in ("ftx", "alameda-research", "celsius")
+         if i in names]
 cols = st.columns(len(quick) + 1)
 for col, (eid, label) in zip(cols, quick, strict=False):
     if col.button(label, key=f"quick_{eid}"):
@@ -108,13 +109,14 @@ if run_requested or first_visit:
         st.warning("Choose at least one defaulting entity or one price shock.")
         st.stop()
     if scenario.prices and scenario.model != "combined":
-        st.warning(f"The {scenario.model} model ignores price shocks; use the combined model.")
+        st.warning(f"The {md_escape(scenario.model)} model ignores price shocks; use the "
+                   "combined model.")
     try:
         with st.spinner("Running the cascade…"):
             run = run_scenario(store, scenario,
                                st.session_state[ASSUMPTIONS_KEY])
     except GraphError as err:
-        st.error(f"Cannot run this scenario: {err}")
+        st.error(f"Cannot run this scenario: {md_escape(str(err))}")
         st.stop()
     st.session_state[RESULT_KEY] = (scenario, run)
 

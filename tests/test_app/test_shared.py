@@ -116,12 +116,64 @@ def test_graph_elements_colour_by_kind_and_width_by_amount() -> None:
         ),
     )
     els = graph_elements(sub, node_states={"b": "defaulted"}, loss_edges=["r1"])
-    assert [n["data"]["label"] for n in els["nodes"]] == ["Exchange", "Lender"]
+    assert [n["data"]["kind"] for n in els["nodes"]] == ["Exchange", "Lender"]
+    assert [n["data"]["label"] for n in els["nodes"]] == ["A", "B"]
     assert els["nodes"][1]["data"]["state"] == "defaulted"
     edges = {e["data"]["id"]: e["data"] for e in els["edges"]}
     assert set(edges) == {"r1", "r2"}
     assert edges["r1"]["width"] > edges["r2"]["width"]
     assert edges["r1"]["loss"] == "yes" and "loss" not in edges["r2"]
+
+
+PAYLOADS = (
+    "[Verify your account](http://127.0.0.1:1/x)",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    "see http://127.0.0.1:1/auto or www.example.invalid or mail@example.invalid",
+    ":red[styled] :material/warning: $x^2$ **bold** `code` # heading | cell |",
+)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_md_escape_leaves_no_markdown_construct(payload: str) -> None:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    escaped = md_escape(payload)
+    rendered = md.render(escaped)
+    assert "<a " not in rendered and "<img" not in rendered and "<script" not in rendered
+    assert "<strong>" not in rendered and "<code>" not in rendered and "<h1>" not in rendered
+    assert "<table>" not in rendered
+    # remark-gfm (Streamlit's renderer) also links URLs and addresses found in the text
+    # after escapes are resolved: its own patterns must find nothing there
+    import html as html_module
+    import re
+
+    text = html_module.unescape(rendered.removeprefix("<p>").removesuffix("</p>\n"))
+    assert not re.search(r"(?i)(https?://|www(?=\.))[-.\w]+", text)
+    assert not re.search(r"(?:^|(?<=[\s\W]))[-.\w+]+@[-\w]+(?:\.[-\w]+)+", text)
+    # and nothing is lost: the text reads as it was written
+    assert text.replace("\u2060", "") == payload
+
+
+def test_graph_elements_escape_what_the_side_panel_parses() -> None:
+    import html as html_module
+
+    evil = "<img src=x onerror=alert(1)>"
+    sub = Subgraph(
+        entities=(EntityRecord(evil, evil, evil), EntityRecord("b", "B", "Lender")),
+        relations=(RelationRecord(evil + "r", evil, "LENT_TO", "b", "d", 0.9, amount=1e9,
+                                  currency=evil),),
+    )
+    els = graph_elements(sub)
+    for element in els["nodes"] + els["edges"]:
+        for key, value in element["data"].items():
+            if key != "label":  # shown as text by the component, and drawn on the canvas
+                assert "<" not in str(value), (key, value)
+    node = els["nodes"][0]["data"]
+    assert node["label"] == evil and html_module.unescape(node["id"]) == evil
+    edge = els["edges"][0]["data"]
+    assert edge["source"] == node["id"]
 
 
 def test_result_subgraph_reads_nodes_and_relationships() -> None:
