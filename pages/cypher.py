@@ -7,16 +7,23 @@ import streamlit as st
 
 from graph.errors import GraphError, QueryRefused
 from graph.sample import EXAMPLE_QUERIES
+from graph.store.bounded import QueryLimits, format_size, memory_bound, run_query
 from pages._shared import (
     CYPHER_RESULT_KEY,
     current_store,
     init_state,
+    md_escape,
     render_graph,
     result_subgraph,
 )
 
 init_state()
 store = current_store()
+try:
+    limits = QueryLimits.from_env()
+except ValueError as err:
+    st.error(f"Cannot run queries: {md_escape(str(err))}", icon=":material/error:")
+    st.stop()
 
 st.title("Cypher")
 st.caption(
@@ -37,19 +44,27 @@ def _use_example() -> None:
 st.selectbox("Examples", list(EXAMPLE_QUERIES), key="cypher_example", on_change=_use_example)
 with st.form("cypher_form"):
     query = st.text_area("Query", key=EDITOR_KEY, height=180)
-    timeout = st.number_input("Timeout (seconds)", 1.0, 300.0, 10.0, step=1.0,
-                              key="cypher_timeout")
+    longest = max(1.0, limits.timeout)
+    timeout = st.number_input("Timeout (seconds)", 1.0, longest, min(10.0, longest), step=1.0,
+                              key="cypher_timeout",
+                              help="At most the wall-clock limit below (FALLOUT_QUERY_TIMEOUT).")
     submitted = st.form_submit_button("Run", type="primary")
+st.caption(
+    f"Limits: {limits.timeout:g} s wall clock at most (`FALLOUT_QUERY_TIMEOUT`); memory "
+    f"{format_size(limits.memory)} (`FALLOUT_QUERY_MEMORY`), bounded by "
+    f"{md_escape(memory_bound(store, limits))}. A query past either is stopped.",
+)
 
 if submitted:
     try:
-        ran = store.cypher(query, timeout=float(timeout))
+        ran = run_query(store, query,
+                        limits=QueryLimits(timeout=float(timeout), memory=limits.memory))
     except QueryRefused as err:  # the database's own message: "query refused: …" / "… failed: …"
         message = str(err)
-        st.error(message[:1].upper() + message[1:], icon=":material/block:")
+        st.error(md_escape(message[:1].upper() + message[1:]), icon=":material/block:")
         st.stop()
     except GraphError as err:
-        st.error(f"Query failed: {err}", icon=":material/error:")
+        st.error(f"Query failed: {md_escape(str(err))}", icon=":material/error:")
         st.stop()
     st.session_state[CYPHER_RESULT_KEY] = ran
 

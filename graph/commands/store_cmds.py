@@ -225,16 +225,31 @@ def query(
     as_json: bool = typer.Option(False, "--json", help='Print {"rows": [...]}.'),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV with a header row."),
     write: bool = typer.Option(False, "--write", help="Allow a query that writes."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.001, help="Seconds before giving up."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.001,
+        help="Seconds before the query is stopped. Default: $FALLOUT_QUERY_TIMEOUT, else 30.",
+    ),
+    max_memory: str | None = typer.Option(
+        None, "--max-memory",
+        help="Memory ceiling of the query's worker process (embedded store on disk), such as "
+        "512MiB or 2GiB; past it the query is stopped. Default: $FALLOUT_QUERY_MEMORY, "
+        "else 1GiB.",
+    ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
-    """Run Cypher against the store; read-only unless --write."""
+    """Run Cypher against the store; read-only unless --write; stopped past its limits."""
+    from graph.store.bounded import QueryLimits, run_query
+
     if as_json and as_csv:
         raise ValueError("choose one of --json and --csv")
     params = parse_params(param)
+    limits = QueryLimits.from_env(timeout=timeout, memory=max_memory)
     with open_cli_store(store, write=write, wait=wait) as graph:
-        result = graph.cypher(text, params, write=write, timeout=timeout)
+        if write:  # a write holds the store alone: it runs here, under the timeout
+            result = graph.cypher(text, params, write=True, timeout=limits.timeout)
+        else:  # beside this reader, a worker process on an embedded store (bounded.py)
+            result = run_query(graph, text, params, limits=limits)
     if as_json:
         typer.echo(json.dumps({"rows": list(result.rows)}, ensure_ascii=False, default=str))
     elif as_csv:

@@ -18,6 +18,7 @@ __all__ = [
     "LADYBUG_DDL",
     "NEO4J_DDL",
     "NEO4J_ENTITY_COLUMNS",
+    "NEO4J_SETTING",
     "Neo4jColumns",
     "RELATION_FIELDS",
     "TRACE_QUERY",
@@ -98,6 +99,10 @@ type, not a uniqueness constraint: the loader keeps them unique itself (a docume
 the store gets new relationships, a re-loaded one has its relationships merged by id),
 and checking the constraint made a bulk load about 10 % slower.
 """
+
+NEO4J_SETTING = "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value"
+"""The value of one server setting (``db.memory.transaction.max`` for user queries)."""
+
 
 _ENTITY_RETURN = ", ".join(f"e.{f} AS {f}" for f in ENTITY_FIELDS)
 

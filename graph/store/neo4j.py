@@ -269,7 +269,12 @@ class Neo4jStore(CypherReader):
         write: bool = False,
         timeout: float | None = None,
     ) -> QueryResult:
-        """Run Cypher; unless ``write``, checked by text and by plan, and run read-only."""
+        """Run Cypher; unless ``write``, checked by text and by plan, and run read-only.
+
+        The query runs in one explicit transaction with ``timeout`` seconds, never
+        retried: a query over the server's ``db.memory.transaction.max`` fails at once
+        with that message instead of being run again for half a minute.
+        """
         import neo4j
         from neo4j.exceptions import ClientError, DriverError, Neo4jError
 
@@ -283,10 +288,9 @@ class Neo4jStore(CypherReader):
             ) as session:
                 if not write:
                     self._check_plan(session, query, args)
-
-                def work(tx: Any) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
-                    result = tx.run(query, args)
-                    keys = tuple(result.keys())
+                with session.begin_transaction(timeout=timeout) as tx:
+                    result: Any = tx.run(query, args)
+                    columns = tuple(result.keys())
                     records = [dict(r.items()) for r in result]
                     missing = _unhydrated_ends(records)
                     ids: dict[str, Any] = {}
@@ -298,18 +302,27 @@ class Neo4jStore(CypherReader):
                         )
                         ids = {r["key"]: r["id"] for r in found}
                     rows = tuple({k: _plain(v, ids) for k, v in r.items()} for r in records)
-                    return keys, rows
-
-                unit = neo4j.unit_of_work(timeout=timeout)(work)
-                if write:
-                    columns, rows = session.execute_write(unit)
-                else:
-                    columns, rows = session.execute_read(unit)
+                    if write:
+                        tx.commit()
         except ClientError as err:
-            raise QueryRefused(f"query failed: {_line(err.message or str(err))}") from None
+            raise QueryRefused(f"query failed: {_query_error(err, timeout)}") from None
         except (Neo4jError, DriverError) as err:
-            raise QueryRefused(f"query failed: {_line(str(err))}") from None
+            raise QueryRefused(f"query failed: {_query_error(err, timeout)}") from None
         return QueryResult(columns=columns, rows=rows)
+
+    def memory_limit(self) -> str | None:
+        """Return the server's ``db.memory.transaction.max`` as it says it (``0B``: none).
+
+        ``None`` when the setting cannot be read (a user without the privilege to list
+        settings). Read once per store.
+        """
+        if "_memory_limit" not in self.__dict__:
+            try:
+                rows = self._read(cypher.NEO4J_SETTING, {"name": "db.memory.transaction.max"})
+            except Exception:  # noqa: BLE001 - any refusal means "unknown"
+                rows = []
+            self._memory_limit = str(rows[0]["value"]) if rows else None
+        return self._memory_limit
 
     @staticmethod
     def _check_plan(session: Any, query: str, args: Mapping[str, Any]) -> None:
@@ -320,6 +333,15 @@ class Neo4jStore(CypherReader):
 
         summary = session.execute_read(explain)
         check_neo4j_plan(summary.query_type, summary.plan)
+
+
+def _query_error(err: Exception, timeout: float | None) -> str:
+    """One line for a failed user query; a timeout says its seconds."""
+    code = str(getattr(err, "code", "") or "")
+    if timeout is not None and ("TransactionTimedOut" in code or "Terminated" in code):
+        return f"timed out after {timeout:g} s"
+    message = getattr(err, "message", None) or str(err)
+    return _line(str(message))
 
 
 def _line(text: str) -> str:
