@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from graph.errors import ContagionInputError
+from graph.validation import MAX_NAME_CHARS, text_problem, where
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -228,6 +229,14 @@ def text_column(table: pa.Table, column: str, file: str, what: str = "id") -> pa
         k = int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0])
         raise ContagionInputError(
             f"{file} row {row_of(k, file)}, field '{column}': empty {what}"
+        )
+    # the size bound of every id and name, shared with the facts (graph.validation)
+    if len(arr) and pc.max(pc.utf8_length(arr)).as_py() > MAX_NAME_CHARS:
+        long = pc.greater(pc.utf8_length(arr), MAX_NAME_CHARS)
+        k = int(np.flatnonzero(long.to_numpy(zero_copy_only=False))[0])
+        raise ContagionInputError(
+            f"{where(file, row=row_of(k, file), field=column)}: {what} of "
+            f"{text_problem(arr[k].as_py())}"
         )
     return arr
 

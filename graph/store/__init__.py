@@ -83,6 +83,9 @@ def open_store(
 ) -> EmbeddedStore | Neo4jStore | SharedStore:
     """Open the store at ``url`` (see the module docstring for the forms).
 
+    Refuse, don't create: opened ``read_only``, an embedded store's directory must
+    already hold a store; opened to write, it may also be a new path or an empty
+    directory, never a directory of other files (:func:`graph.store._paths.check_store_dir`).
     Raises ``StoreUnavailable`` with one line when the store cannot be opened;
     a Neo4j server that does not answer is reported within about ``timeout`` seconds.
     An embedded store on disk opened ``read_only`` is shared with other readers; opened
@@ -123,6 +126,9 @@ def open_store(
             + ", ".join(NEO4J_SCHEMES)
         )
     path = target.removeprefix("embedded::")
+    from graph.store._paths import check_store_dir
+
+    check_store_dir(path, create=not read_only)
     if shared:
         from graph.store.shared import SharedStore
 

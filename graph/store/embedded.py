@@ -28,6 +28,7 @@ from graph.store import cypher
 from graph.store._columns import written_columns
 from graph.store._guard import check_ladybug_plan, check_read_only, rewrite_type
 from graph.store._lock import OnWait, StoreLock
+from graph.store._paths import DATABASE_FILE
 from graph.store._reader import CypherReader
 from graph.store.base import LoadSummary, QueryResult
 
@@ -37,8 +38,6 @@ BATCH_SIZE = 1_000_000
 """Relations per batch by default: LadybugDB copies one large batch far faster than many
 small ones, since each later batch makes the checkpoint rewrite the relationship pages."""
 
-DATABASE_FILE = "graph.lbug"
-"""The database file inside a store directory."""
 
 _JOURNAL_FILE = "pending-batch.json"
 _FEW_IDS = 8  # up to this many ids, a hop looks each up through the index

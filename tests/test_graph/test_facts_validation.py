@@ -144,3 +144,18 @@ def test_ingest_skips_a_document_whose_facts_break_the_rules(tmp_path: Path) -> 
     assert "field 'evidence[0].text'" in skipped[0] and "at most 100000" in skipped[0]
     with open_store(store) as opened:
         assert [d.source for d in opened.dump().documents] == [str(ok)]
+
+
+def test_contagion_run_bounds_ids_as_the_facts_are_bounded(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes.csv"
+    long_id = "b" * (MAX_NAME_CHARS + 1)
+    nodes.write_text(f"id,equity\na,1\n{long_id},2\n", encoding="utf-8")
+    exposures = tmp_path / "exposures.csv"
+    exposures.write_text(f"creditor,debtor,amount\na,{long_id},1\n", encoding="utf-8")
+    done = fallout("contagion", "run", "--nodes", str(nodes), "--exposures", str(exposures),
+                   "--model", "debtrank", "--json")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"fallout: error: nodes.csv row 3, field 'id': id of {MAX_NAME_CHARS + 1} characters; "
+        f"at most {MAX_NAME_CHARS} are accepted"
+    ]
