@@ -57,6 +57,8 @@ def gold_dump(stem_prefix: str = "") -> GraphDump:
     documents: list[DocumentRecord] = []
     for path in sorted(corpus.glob(f"*/{stem_prefix}*.json")):
         gold = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(gold.get("entities"), list):
+            continue  # a record of scores beside a corpus, not an annotation
         documents.append(DocumentRecord(path.stem, path.stem, path.name))
         for ent in gold["entities"]:
             labels = [ent["name"], *ent.get("aliases", [])]
