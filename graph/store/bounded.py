@@ -187,7 +187,7 @@ def memory_bound(store: GraphStore | str, limits: QueryLimits) -> str:
     >>> memory_bound("/data/store", QueryLimits())
     'a worker process, stopped past 1 GiB'
     >>> memory_bound(":memory:", QueryLimits())
-    "none: an in-memory store runs queries in this process (the timeout still applies)"
+    'none: an in-memory store runs queries in this process (the timeout still applies)'
     """
     if _worker_path(store) is not None:
         return f"a worker process, stopped past {format_size(limits.memory)}"
