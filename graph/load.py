@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from extract.model import Facts
-from graph.validation import FactsRefused, check_facts, read_checked_facts
+from graph.validation import (
+    MAX_NAME_CHARS,
+    MAX_TEXT_CHARS,
+    FactsRefused,
+    check_facts,
+    read_checked_facts,
+)
 
 __all__ = [
     "REL_COLUMNS",
@@ -156,9 +162,22 @@ class Batch:
             for f in self.facts.values()
         ]
 
+    def check(self) -> None:
+        """Raise ``FactsRefused`` listing every problem of the batch's documents.
+
+        The rules are :func:`graph.validation.check_facts`. :attr:`relations` (the rows
+        Neo4j is given) checks every document first. :meth:`relation_tables` checks the
+        relation rules on its Arrow columns (no Python per row: the embedded load stays
+        as fast as before) and calls this only to name what it found.
+        """
+        problems = [p for facts in self.facts.values() for p in check_facts(facts)]
+        if problems:
+            raise FactsRefused(problems)
+
     @cached_property
     def relations(self) -> list[dict[str, Any]]:
         """One row per statement (relation and evidence sentence), documents in order."""
+        self.check()
         return [row for facts in self.facts.values() for row in _relation_rows(facts)]
 
     def relations_by_type(self) -> dict[str, list[dict[str, Any]]]:
@@ -223,6 +242,8 @@ class Batch:
         columns["end"] = ev["end"]
         columns["type"] = table["type"]
         whole = pa.table({c: columns[c] for c in (*REL_COLUMNS, "type")})
+        if not _rows_pass(whole):
+            self.check()  # names each problem (raises FactsRefused)
         if len(set(ids)) != len(ids):  # a statement repeated within a document
             first: dict[str, int] = {}
             for i, rid in enumerate(ids):
@@ -234,6 +255,46 @@ class Batch:
             str(kind): whole.filter(pc.equal(kinds, kind))
             for kind in sorted(pc.unique(kinds).to_pylist())
         }
+
+
+def _rows_pass(table: Any) -> bool:
+    """Whether the statements of a relation table keep the relation rules, column-wise.
+
+    Amounts and quantities >= 0, no self-loop, evidence (a sentence, not blank, no longer
+    than the limit, ending after it starts) for every statement, short fields within
+    their limit: the rules of :func:`graph.validation.check_facts` that rows can break.
+    """
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return True
+    for column in ("amount", "quantity"):
+        low = pc.min(table[column]).as_py()
+        if low is not None and not low >= 0:
+            return False
+    if pc.any(pc.equal(table["head"], table["tail"])).as_py():
+        return False
+    if table["start"].null_count or table["end"].null_count:
+        return False  # a relation without evidence
+    text = table["evidence"]
+    if pc.min(pc.utf8_length(pc.utf8_trim_whitespace(text))).as_py() == 0:
+        return False
+    if pc.max(pc.utf8_length(text)).as_py() > MAX_TEXT_CHARS:
+        return False
+    if pc.any(pc.greater(table["start"], table["end"])).as_py():
+        return False
+    for column in ("currency", "asset", "date", "status", "to", "speaker"):
+        longest = pc.max(pc.utf8_length(table[column])).as_py()
+        if longest is not None and longest > MAX_NAME_CHARS:
+            return False
+    return True
+
+
+def _endpoints_known(facts: Facts) -> bool:
+    """Whether every relation's head and tail is an entity of its own document."""
+    known = {e.id for e in facts.entities}
+    rels = facts.relations
+    return known.issuperset(r.head for r in rels) and known.issuperset(r.tail for r in rels)
 
 
 def _entity_row(entity: Any, document_id: str) -> EntityRow:
@@ -299,10 +360,13 @@ def batches(
 ) -> Iterator[Batch]:
     """Group facts into batches of whole documents holding about ``batch_size`` statements.
 
-    A document stated twice in one batch is kept once (the last one wins). A document
-    that breaks the rules of :func:`graph.validation.check_facts` (a relation pointing
-    at an entity its document does not list, a negative amount, a self-loop, a relation
-    without evidence, ...) raises ``FactsRefused`` before its batch is yielded.
+    A document stated twice in one batch is kept once (the last one wins). A relation
+    that points at an entity its document does not list raises ``FactsRefused`` before
+    the batch is yielded. The other rules of :func:`graph.validation.check_facts` are
+    checked before a row of the batch is written: all of them, document by document, for
+    the rows Neo4j is given (:attr:`Batch.relations`); the relation rules (amounts >= 0,
+    no self-loop, evidence for every relation, field sizes) column-wise on the embedded
+    store's tables (:meth:`Batch.relation_tables`).
 
     Examples
     --------
@@ -324,9 +388,8 @@ def batches(
     size = 0
     for item in facts:
         doc = item.document.id
-        problems = check_facts(item)
-        if problems:
-            raise FactsRefused(problems)
+        if not _endpoints_known(item):
+            raise FactsRefused(check_facts(item))
         if doc in batch.facts:
             # the same document again in this batch: drop the earlier copy's rows
             size -= _statement_count(batch.facts.pop(doc))

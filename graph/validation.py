@@ -1,9 +1,10 @@
 """One validation for facts, before they reach a store or a model.
 
-``fallout load``, ``fallout ingest``, the app's Ingest page and the store's own
-:func:`graph.load.batches` all pass facts through :func:`check_facts`;
-``fallout contagion run`` phrases its CSV refusals with the same helpers
-(:func:`number_problem`, :func:`text_problem`, :func:`where`). The rules:
+``fallout load``, ``fallout ingest`` and the app's Ingest page pass facts through
+:func:`check_facts` before they open a store; the stores refuse them again while writing
+(:meth:`graph.load.Batch.check`; the embedded store checks the relation rules on its
+Arrow columns). ``fallout contagion run`` bounds ids with the same limit and phrasing
+(:data:`MAX_NAME_CHARS`, :func:`text_problem`, :func:`where`). The rules:
 
 - amounts (``amount``, ``quantity``, an entity's ``total_assets`` and ``deposits``) are
   finite numbers >= 0; ``equity`` may be negative (insolvent) but is finite;
@@ -344,12 +345,14 @@ def json_depth(text: str) -> int:
     """
     import numpy as np
 
+    steps_of = np.zeros(256, dtype=np.int8)
+    steps_of[[0x5B, 0x7B]] = 1  # [ {
+    steps_of[[0x5D, 0x7D]] = -1  # ] }
+
     def deepest(s: str) -> int:
-        b = np.frombuffer(s.encode("utf-8", "replace"), dtype=np.uint8)
-        steps = (
-            (b == 0x5B).astype(np.int32) + (b == 0x7B) - (b == 0x5D) - (b == 0x7D)
-        )
-        return int(np.cumsum(steps).max()) if steps.size else 0
+        steps = steps_of[np.frombuffer(s.encode("utf-8", "replace"), dtype=np.uint8)]
+        steps = steps[steps != 0]
+        return int(np.cumsum(steps, dtype=np.int32).max()) if steps.size else 0
 
     # counting every bracket is fast and, when nothing is deep, almost always enough;
     # only then are brackets inside strings taken out, which costs more

@@ -119,12 +119,29 @@ def test_depth_counts_structure_not_brackets_inside_strings() -> None:
     ]
 
 
-def test_the_store_itself_refuses_and_writes_nothing() -> None:
-    with open_store(":memory:") as store:
+@pytest.mark.parametrize("backend", ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+@pytest.mark.parametrize(
+    ("relation", "named"),
+    [
+        ({"amount": -1.0}, r"field 'amount': negative amount -1\.0"),
+        ({"tail": "ftx"}, r"field 'tail': 'ftx' is the head too"),
+        ({"evidence": []}, r"field 'evidence': no evidence"),
+        ({"evidence": [{"text": "  ", "start": 0, "end": 2}]}, r"evidence\[0\]\.text': empty"),
+    ],
+)
+def test_the_store_itself_refuses_and_writes_nothing(
+    request: pytest.FixtureRequest, backend: str, relation: dict[str, Any], named: str
+) -> None:
+    url = ":memory:" if backend == "embedded" else request.getfixturevalue("neo4j_url")
+    with open_store(url) as store:
+        if backend == "neo4j":
+            store.cypher("MATCH (n) DETACH DELETE n", write=True)
         store.load([Facts.from_dict(_facts(amount=1.0))])
         before = dict(store.counts())
-        with pytest.raises(FactsRefused, match=r"field 'amount': negative amount") as caught:
-            store.load([Facts.from_dict(_facts(amount=-1.0))])
+        bad = _facts(**relation)
+        bad["document"]["id"] = "d2"
+        with pytest.raises(FactsRefused, match=rf"document 'd2', relation 0 .*{named}") as caught:
+            store.load([Facts.from_dict(bad)])
         assert isinstance(caught.value, SchemaViolation)
         assert dict(store.counts()) == before
 
