@@ -79,6 +79,7 @@ class Gold:
     name: str
     entities: list[dict[str, Any]]
     relations: list[dict[str, Any]]
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the file as read
 
 
 @dataclass
@@ -164,7 +165,7 @@ def load_gold(path: Path) -> Gold:
         ]
     except (ValueError, KeyError, TypeError) as err:
         raise GoldFormatError(f"{path}: not a gold annotation file ({err!r})") from err
-    return Gold(path.stem, entities, relations)
+    return Gold(path.stem, entities, relations, data)
 
 
 def score_doc(facts: Facts, gold: Gold) -> DocScore:
@@ -250,7 +251,7 @@ def evaluate_dir(gold_dir: str | Path, *, nlp: Language | None = None) -> EvalRe
         doc = pipe(read.text)
         facts, _ = doc_to_facts(doc, read.document)
         score = score_doc(facts, gold)
-        score.coref = score_coref(doc, facts, gold, gold_path)
+        score.coref = score_coref(doc, facts, gold)
         docs.append(score)
         ents.add(score.entities)
         rels.add(score.relations)
@@ -272,15 +273,14 @@ def gold_mentions(text: str, raw: dict[str, Any]) -> list[tuple[int, int, str]]:
     return out
 
 
-def score_coref(doc: Any, facts: Facts, gold: Gold, gold_path: Path) -> Score:
+def score_coref(doc: Any, facts: Facts, gold: Gold) -> Score:
     """Precision and recall of the mention links (pronouns, descriptions) of one document.
 
     Recall: the share of gold links whose span a reference of the pipeline covers,
     resolved to the gold entity. Precision: of the pipeline's references that fall on a
     gold-annotated span, the share resolved to the right entity.
     """
-    raw = json.loads(gold_path.read_text(encoding="utf-8"))
-    links = gold_mentions(doc_text(doc), raw)
+    links = gold_mentions(doc_text(doc), gold.raw)
     names = gold_names_of(facts, gold)
     refs = [o for o in (doc._.fallout_refs or []) if o.ref]
     score = Score(gold=len(links))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 __all__ = ["Speaker", "Transcript", "Turn", "handle_to_name", "parse_transcript"]
 
@@ -108,7 +109,6 @@ class Transcript:
 
     speakers: list[Speaker] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
-    _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def speaker_for(self, label: str) -> str:
         """Return the full header name that a turn label stands for (else the label)."""
@@ -118,11 +118,13 @@ class Transcript:
                 return sp.name
         return label
 
+    @cached_property
+    def _turn_starts(self) -> list[int]:
+        return [t.start for t in self.turns]
+
     def speaker_at(self, offset: int) -> str | None:
         """Return the speaker (full name) whose turn contains ``offset``."""
-        if len(self._starts) != len(self.turns):
-            self._starts[:] = [t.start for t in self.turns]
-        k = bisect_right(self._starts, offset) - 1
+        k = bisect_right(self._turn_starts, offset) - 1
         if k >= 0 and self.turns[k].start <= offset < self.turns[k].end:
             return self.speaker_for(self.turns[k].label)
         return None

@@ -33,8 +33,8 @@ from spacy.tokens import Doc
 from extract._data import doc_text, load_cues
 from extract._schema import load_relation_schema
 from extract.components.attributes import Quantity
-from extract.components.relations import _merge
-from extract.model import ORGANISATION_TYPES, DropReason
+from extract.components.relations import _merge, same_clause
+from extract.model import ORGANISATION_TYPES, DropReason, RelationType
 from extract.resolve import EntityRecord, Occurrence
 
 __all__ = [
@@ -46,25 +46,13 @@ __all__ = [
     "make_scorer",
 ]
 
-RELATION_TYPES = (
-    "LENT_TO",
-    "PLEDGED_COLLATERAL",
-    "ISSUED",
-    "HOLDS",
-    "DEPOSITED_WITH",
-    "ACQUIRED",
-    "OWNS",
-    "AFFILIATED_WITH",
-    "INVESTED_IN",
-    "LEADS",
-    "WORKS_FOR",
-    "LIQUIDATED",
-    "EXPOSED_TO",
-)
+RELATION_TYPES = tuple(t.value for t in RelationType)
 LABELS: tuple[str, ...] = tuple(f"{t}>" for t in RELATION_TYPES) + tuple(
     f"{t}<" for t in RELATION_TYPES if t != "AFFILIATED_WITH"
 )
 """One label per relation type and direction: ``T>`` the earlier mention is the head."""
+
+_LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
 
 _ORG = frozenset(k.value for k in ORGANISATION_TYPES)
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[$\u20ac\u00a3%]|[^\w\s]")
@@ -77,178 +65,55 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
-_CLASSES: dict[str, tuple[str, ...]] = {
-    "LEND": (
-        "lend",
-        "lent",
-        "loan",
-        "borrow",
-        "owe",
-        "owed",
-        "owing",
-        "credit",
-        "creditor",
-        "debt",
-        "claim",
-        "facility",
-        "financ",
-        "repay",
-        "repaid",
-        "bond",
-        "note",
-        "payable",
-        "unsecured",
-        "exposure",
-        "lender",
-        "funding",
-        "margin",
-        "repo",
-        "advance",
-        "line",
+def _prefixes(words: str) -> tuple[str, ...]:
+    """Split a lexicon line; an underscore joins a phrase ("took_over")."""
+    return tuple(w.replace("_", " ") for w in words.split())
+
+
+_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes that signal each kind of relation
+    "LEND": _prefixes(
+        "lend lent loan borrow owe owed owing credit creditor debt claim facility "
+        "financ repay repaid bond note payable unsecured exposure lender funding "
+        "margin repo advance line"
     ),
-    "COLL": ("collateral", "pledg", "post", "secur", "margin", "backed", "against"),
-    "ISSUE": ("issu", "token", "native", "launch", "mint", "coin", "stablecoin", "own token"),
-    "HOLD": (
-        "hold",
-        "held",
-        "stake",
-        "position",
-        "share",
-        "holder",
-        "treasury",
-        "reserve",
-        "sitting",
-        "bought",
-        "own",
+    "COLL": _prefixes("collateral pledg post secur margin backed against"),
+    "ISSUE": _prefixes("issu token native launch mint coin stablecoin own_token"),
+    "HOLD": _prefixes("hold held stake position share holder treasury reserve sitting bought own"),
+    "DEPOSIT": _prefixes(
+        "deposit custod park kept account cash fund withdraw frozen stuck trapped "
+        "platform customer client"
     ),
-    "DEPOSIT": (
-        "deposit",
-        "custod",
-        "park",
-        "kept",
-        "account",
-        "cash",
-        "fund",
-        "withdraw",
-        "frozen",
-        "stuck",
-        "trapped",
-        "platform",
-        "customer",
-        "client",
+    "ACQ": _prefixes(
+        "acqui buy bought purchas takeover deal merg rescue bid sale sold agreed "
+        "offer take_over took_over"
     ),
-    "ACQ": (
-        "acqui",
-        "buy",
-        "bought",
-        "purchas",
-        "takeover",
-        "take over",
-        "took over",
-        "deal",
-        "merg",
-        "rescue",
-        "bid",
-        "sale",
-        "sold",
-        "agreed",
-        "offer",
+    "OWN": _prefixes(
+        "own parent subsidiar unit arm division wholly belong control vehicle entity branch"
     ),
-    "OWN": (
-        "own",
-        "parent",
-        "subsidiar",
-        "unit",
-        "arm",
-        "division",
-        "wholly",
-        "belong",
-        "control",
-        "vehicle",
-        "entity",
-        "branch",
+    "AFF": _prefixes("affiliat sister related linked tied connected associat"),
+    "INVEST": _prefixes(
+        "invest round backer back raise rais led participa valuation series venture "
+        "stake equity put_in"
     ),
-    "AFF": ("affiliat", "sister", "related", "linked", "tied", "connected", "associat"),
-    "INVEST": (
-        "invest",
-        "round",
-        "backer",
-        "back",
-        "raise",
-        "rais",
-        "led",
-        "participa",
-        "valuation",
-        "series",
-        "venture",
-        "put in",
-        "stake",
-        "equity",
+    "LEAD": _prefixes(
+        "ceo chief founder found chair president head run ran director executive boss "
+        "led manag partner"
     ),
-    "LEAD": (
-        "ceo",
-        "chief",
-        "founder",
-        "found",
-        "chair",
-        "president",
-        "head",
-        "run",
-        "ran",
-        "director",
-        "executive",
-        "boss",
-        "led",
-        "manag",
-        "partner",
+    "WORK": _prefixes(
+        "analyst spokes employ staff partner trader economist strategist officer "
+        "counsel adviser advisor worked join"
     ),
-    "WORK": (
-        "analyst",
-        "spokes",
-        "employ",
-        "staff",
-        "partner",
-        "trader",
-        "economist",
-        "strategist",
-        "officer",
-        "counsel",
-        "adviser",
-        "advisor",
-        "worked",
-        "join",
+    "LIQ": _prefixes(
+        "liquidat administrat trustee receiver seiz sold dump unwound wind appoint "
+        "provisional insolvency"
     ),
-    "LIQ": (
-        "liquidat",
-        "administrat",
-        "trustee",
-        "receiver",
-        "seiz",
-        "sold",
-        "dump",
-        "unwound",
-        "wind",
-        "appoint",
-        "provisional",
-        "insolvency",
+    "EXPO": _prefixes("expos counterpart hit loss writedown write risk"),
+    "NEG": _prefixes("not no never denied deny without n't nor"),
+    "HEDGE": _prefixes(
+        "reportedly may might rumou talks consider could plan think believe said_to"
     ),
-    "EXPO": ("expos", "counterpart", "hit", "loss", "writedown", "write", "risk"),
-    "NEG": ("not", "no", "never", "denied", "deny", "without", "n't", "nor"),
-    "HEDGE": (
-        "reportedly",
-        "may",
-        "might",
-        "rumou",
-        "said to",
-        "talks",
-        "consider",
-        "could",
-        "plan",
-        "think",
-        "believe",
-    ),
-    "PASSIVE": ("by",),
-    "GEN": ("'s", "\u2019s", "its", "their", "of"),
+    "PASSIVE": _prefixes("by"),
+    "GEN": _prefixes("'s ’s its their of"),
 }
 _CLASS_OF: dict[str, list[str]] = {}
 
@@ -711,6 +576,8 @@ class RelationScorer:
             probs = self.scores([self.rows(f) for f in feats])
             quantities: list[Quantity] = doc._.fallout_quantities or []
             q_starts = [q.start for q in quantities]
+            occs: list[Occurrence] = sorted(doc._.fallout_refs or [], key=lambda o: o.start)
+            o_starts = [o.start for o in occs]
             by_key: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]] = {}
             for r in rule_rels:
                 key3 = (r["head"], r["type"], r["tail"])
@@ -723,12 +590,13 @@ class RelationScorer:
                 window = quantities[
                     bisect_left(q_starts, cand.start) : bisect_left(q_starts, cand.end)
                 ]
+                near = occs[bisect_left(o_starts, cand.start) : bisect_left(o_starts, cand.end)]
                 for j in hits:
                     label = LABELS[j]
                     rtype = label[:-1]
                     head, tail = (cand.a, cand.b) if label[-1] == ">" else (cand.b, cand.a)
                     rel = self._relation(
-                        text, cand, head, tail, rtype, float(p[j]), records, by_key, window
+                        text, cand, head, tail, rtype, float(p[j]), records, by_key, window, near
                     )
                     if rel is None:
                         drops[DropReason.OFF_SCHEMA_PATTERN.value] += 1
@@ -752,7 +620,7 @@ class RelationScorer:
                 continue
             p, side = found
             label = rel["type"] + (">" if rel["type"] == "AFFILIATED_WITH" else side)
-            if p[LABELS.index(label)] >= self.rule_threshold:
+            if p[_LABEL_INDEX[label]] >= self.rule_threshold:
                 kept.append(rel)  # a cue rule the model does not contradict
             elif (rel["head"], rel["type"], rel["tail"]) not in kept_keys:
                 drops[DropReason.LOW_CONFIDENCE.value] += 1
@@ -771,6 +639,7 @@ class RelationScorer:
         records: dict[str, EntityRecord],
         by_key: dict[tuple[str, str, str], list[tuple[int, dict[str, Any]]]],
         quantities: list[Quantity],
+        window_occs: list[Occurrence],
     ) -> dict[str, Any] | None:
         h, t = records.get(head.entity_id), records.get(tail.entity_id)
         allowed = self.schema.get(rtype)
@@ -810,7 +679,14 @@ class RelationScorer:
             rel["confidence"] = round(rel["confidence"] * self.hedge_factor, 3)
         if rtype == "ACQUIRED":
             rel["status"] = "rumoured" if rel["hedged"] else "agreed"
-        money = _clause_amount(text, lo, hi, cand.end, quantities)
+        money = next(
+            (
+                q
+                for q in quantities
+                if q.kind == "money" and same_clause(text, q, lo, hi, window_occs, cand.end)
+            ),
+            None,
+        )
         if money is not None and rtype not in ("LEADS", "WORKS_FOR", "AFFILIATED_WITH", "ISSUED"):
             rel["amount"], rel["currency"] = money.value, money.unit
         date = next(
@@ -862,22 +738,6 @@ class RelationScorer:
             self._rows.clear()
             self.weights = np.load(folder / "weights.npy").astype(np.float32)
         return self
-
-
-def _clause_amount(
-    text: str, lo: int, hi: int, limit: int, quantities: list[Quantity]
-) -> Quantity | None:
-    """Money stated between the two mentions, or right after them within the same clause."""
-    for q in quantities:
-        if q.kind != "money":
-            continue
-        if lo <= q.start < hi:
-            return q
-        if hi <= q.start < limit:
-            gap = text[hi : q.start]
-            if len(gap) <= 60 and not _CLAUSE_BREAK.search(gap) and "," not in gap:
-                return q
-    return None
 
 
 @Language.factory(
