@@ -55,7 +55,7 @@ def test_projection_never_shows_an_assumed_number_as_extracted() -> None:
     idx = p.network.index()
     assert p.equity_assumed[idx["ftx"]] and not p.equity_assumed[idx["alameda"]]
     for f in p.figures:
-        assert f.provenance in {"extracted", "assumed"}
+        assert f.provenance in {"extracted", "assumed", "none"}
         if f.assumed:
             assert f.rule, f
         else:
@@ -154,3 +154,43 @@ def test_ras_matches_both_margins() -> None:
 def test_empty_graph_projects_to_an_empty_network() -> None:
     p = project(GraphDump())
     assert p.network.n == 0 and p.figures == ()
+
+
+def test_a_person_gets_no_invented_balance_sheet() -> None:
+    dump = GraphDump(
+        entities=(EntityRecord("sbf", "Sam Bankman-Fried", "Person"),
+                  EntityRecord("ftx", "FTX", "Exchange")),
+        relations=(RelationRecord("r1", "sbf", "LENT_TO", "ftx", "d1", 0.9, amount=1.0e9),),
+    )
+    p = project(dump)
+    fig = p.figure("sbf", "equity")
+    assert (fig.value, fig.provenance, fig.assumed) == (0.0, "none", False)
+    assert "person" in fig.rule
+    assert all(f.subject != "sbf" for f in p.assumed_figures())
+    assert p.figure("sbf->ftx", "exposure").value == 1.0e9
+
+
+@pytest.mark.parametrize(
+    ("choice", "amount"),
+    [("latest", 0.4e9), ("largest", 0.4e9), ("smallest", 0.2e9), ("median", 0.2e9)],
+)
+def test_conflicting_statements_are_kept_and_a_choice_picks_one(choice, amount) -> None:
+    p = project(ftx_dump(), choice=choice)
+    fig = p.figure("blockfi->ftx", "deposit")
+    assert fig.value == pytest.approx(amount)
+    assert len(fig.alternatives) == 1
+    assert fig in p.conflicts()
+
+
+def test_unknown_statement_choice_is_refused() -> None:
+    with pytest.raises(ContagionInputError, match="statement choice"):
+        project(ftx_dump(), choice="newest")
+
+
+def test_stated_share_counts_value_and_numbers() -> None:
+    share = project(ftx_dump()).stated_share()
+    # alameda, genesis, blockfi state equity (1.8bn); ftx is assumed (1bn)
+    assert share["equity"] == pytest.approx(1.8e9 / 2.8e9)
+    assert share["equity_count"] == pytest.approx(3 / 4)
+    assert 0.0 < share["exposure"] <= 1.0
+    assert share["assumed"] == len(project(ftx_dump()).assumed_figures())
