@@ -1,31 +1,30 @@
-"""Combined engine: credit, deposit, price, collateral and ownership channels, round by round."""
+"""Combined engine: credit, deposit, price, collateral and ownership channels, round by round.
+
+Each channel is one module of :mod:`graph.contagion.channels`; this module composes them.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from graph.contagion._prices import IMPACTS
 from graph.contagion._validate import require_choice, require_fraction, require_known_ids
+from graph.contagion.channels.credit import Credit
+from graph.contagion.channels.issuer import Issuer
+from graph.contagion.channels.margin import Margin
+from graph.contagion.channels.market import fire_sales, sell
+from graph.contagion.channels.ownership import Ownership, OwnershipLink
+from graph.contagion.channels.state import Book, State
 from graph.contagion.network import ExposureNetwork
 from graph.contagion.result import ContagionResult, NodeOutcome, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
 __all__ = ["Channels", "OwnershipLink", "combined"]
-
-
-@dataclass(frozen=True)
-class OwnershipLink:
-    """``owner`` holds ``fraction`` of ``owned``: it loses that share of ``owned``'s losses."""
-
-    owner: str
-    owned: str
-    fraction: float = 1.0
-    relation_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,41 +50,147 @@ class Channels:
     issuer_relations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-class _Book:
-    """Per-round accumulator of losses and transmissions (internal)."""
-
-    def __init__(self, n: int, round_: int) -> None:
-        self.delta = np.zeros(n)
-        self.steps: list[Transmission] = []
-        self.round = round_
-
-    def hit(
-        self,
-        targets: np.ndarray,
-        losses: np.ndarray,
-        sources: Sequence[str],
-        target_ids: Sequence[str],
-        channel: str | Sequence[str],
-        relations: Sequence[tuple[str, ...]],
-    ) -> None:
-        np.add.at(self.delta, targets, losses)
-        labels = [channel] * len(sources) if isinstance(channel, str) else list(channel)
-        for src, tgt, loss, label, rel in zip(
-            sources, target_ids, losses, labels, relations, strict=True
-        ):
-            if loss > 0:
-                self.steps.append(Transmission(self.round, src, tgt, float(loss), label, rel))
+_CONVENTIONS: dict[str, Any] = {
+    "orientation": "exposures[i, j] is owed by j to i",
+    "credit_trigger": "debtor default",
+    "loss_cap": "equity",
+    "margin_call_met_if": "remaining equity >= call",
+    "ltv_trigger_floor": "starting loan-to-value",
+    "liquidation_price": "after impact",
+    "zero_depth": "any sale takes the whole price",
+    "ownership_lag": 1,
+}
 
 
-def _impact(price: np.ndarray, sold: np.ndarray, depth: np.ndarray, kind: str) -> np.ndarray:
-    """Price after selling ``sold`` (value) into markets of ``depth``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(np.isfinite(depth) & (depth > 0), sold / depth, 0.0)
-    if kind == "linear":
-        out: np.ndarray = price * np.clip(1.0 - x, 0.0, None)
-        return out
-    out = price * np.exp(-x)
-    return out
+def _check(p: dict[str, Any]) -> None:
+    """Refuse a parameter out of range, naming it."""
+    for name in (
+        "recovery",
+        "deposit_recovery",
+        "issuer_drop",
+        "fire_sale_fraction",
+        "default_threshold",
+    ):
+        require_fraction(f"parameter {name}", p[name])
+    if not 0.0 < p["ltv_reset"] <= p["ltv_trigger"]:
+        raise ContagionInputError(
+            f"parameters ltv_reset={p['ltv_reset']!r}, ltv_trigger={p['ltv_trigger']!r}; "
+            "expected 0 < ltv_reset <= ltv_trigger"
+        )
+    require_choice("parameter impact", p["impact"], IMPACTS)
+    if p["max_rounds"] < 1:
+        raise ContagionInputError(f"parameter max_rounds is {p['max_rounds']!r}; expected >= 1")
+
+
+def _check_prices(prices: Mapping[str, float], assets: tuple[str, ...]) -> None:
+    for a, c in prices.items():
+        if a not in assets:
+            raise ContagionInputError(
+                f"price change for unknown asset '{a}'; known: {', '.join(assets) or 'none'}"
+            )
+        if not (math.isfinite(c) and c >= -1.0):
+            raise ContagionInputError(f"price change for '{a}' is {c!r}; expected >= -1")
+
+
+class _Engine:
+    """The channels of one run and the rounds they produce."""
+
+    def __init__(self, network: ExposureNetwork, ch: Channels, p: dict[str, Any]) -> None:
+        index = network.index()
+        aindex = {a: k for k, a in enumerate(network.asset_ids)}
+        self.p = p
+        self.st = State.start(network, dict(ch.holding_relations), p["tol"])
+        self.credit = Credit(
+            network, ch.exposure_kinds, ch.exposure_relations, p["recovery"], p["deposit_recovery"]
+        )
+        self.issuer = Issuer(network.issuers, ch.issuer_relations, index, aindex, p["issuer_drop"])
+        self.margin = Margin(
+            network.loans, index, aindex, self.st.p0, p["ltv_trigger"], p["ltv_reset"]
+        )
+        self.ownership = Ownership(ch.ownership, index)
+        self.rounds: list[Round] = []
+        self.paths: list[Transmission] = []
+
+    def settle(self, book: Book, forced: np.ndarray) -> np.ndarray:
+        new = self.st.settle(book, forced, self.p["default_threshold"])
+        self.paths.extend(book.steps)
+        return new
+
+    def snapshot(self, r: int, new: np.ndarray) -> None:
+        st = self.st
+        rel = st.relative_loss()
+        self.rounds.append(
+            Round(
+                r,
+                tuple(st.ids[i] for i in np.flatnonzero(new)),
+                {st.ids[i]: float(rel[i]) for i in np.flatnonzero(rel > 0)},
+                {a: float(st.price[k]) for k, a in enumerate(st.assets)},
+            )
+        )
+
+    def round_zero(
+        self, defaults: np.ndarray, shocks: Mapping[int, float], prices: Mapping[int, float]
+    ) -> np.ndarray:
+        """Apply the scenario itself: defaults, equity shocks and price changes."""
+        st = self.st
+        book = Book(len(st.ids), 0)
+        forced = np.zeros(len(st.ids), dtype=bool)
+        forced[defaults] = True
+        for i, f in shocks.items():
+            book.delta[i] += f * st.e0[i]
+        before = st.price.copy()
+        for k, c in prices.items():
+            st.price[k] = st.p0[k] * (1.0 + c)
+        st.holder_price_losses(book, before, st.price)
+        new = self.settle(book, forced)
+        self.snapshot(0, new)
+        return new
+
+    def round(
+        self, r: int, new: np.ndarray, delta_prev: np.ndarray
+    ) -> tuple[np.ndarray, bool, np.ndarray]:
+        """Run round ``r``; return the new defaults, whether anything happened, new losses."""
+        st = self.st
+        book = Book(len(st.ids), r)
+        forced = np.zeros(len(st.ids), dtype=bool)
+        start_price = st.price.copy()
+        self.credit.step(book, st, np.flatnonzero(new))
+        self.issuer.step(book, st, new)
+        st.holder_price_losses(book, start_price, st.price)
+        before = st.price.copy()
+        sales = fire_sales(st, new, self.p["fire_sale_fraction"])
+        liquidate = self.margin.calls(book, st, forced, sales)
+        sell(book, st, sales, self.p["impact"])
+        self.margin.liquidate(book, st, liquidate, self.p["recovery"])
+        st.holder_price_losses(book, before, st.price)
+        self.ownership.step(book, st, delta_prev)
+        prev_loss = st.loss.copy()
+        new = self.settle(book, forced)
+        delta = st.loss - prev_loss
+        moved = bool(np.any(np.abs(st.price - start_price) > st.tol))
+        changed = bool(new.any() or np.any(delta > st.tol) or moved) or bool(book.steps)
+        if changed:
+            self.snapshot(r, new)
+        return new, changed, delta
+
+    def result(self, params: dict[str, Any]) -> ContagionResult:
+        st = self.st
+        rel = st.relative_loss()
+        nodes = tuple(
+            NodeOutcome(
+                st.ids[i], bool(st.dead[i]), float(st.loss[i]), float(min(rel[i], 1.0)), None
+            )
+            for i in range(len(st.ids))
+        )
+        totals = {
+            "defaults": float(st.dead.sum()),
+            "total_loss": float(st.loss.sum()),
+            "margin_calls_met": float(self.margin.calls_met),
+            "rounds": float(len(self.rounds)),
+        }
+        return ContagionResult(
+            "combined", params, tuple(self.rounds), nodes, totals, tuple(self.paths)
+        )
 
 
 def combined(
@@ -208,24 +313,7 @@ def combined(
     .. [4] M. Brunnermeier, L. Pedersen, "Market liquidity and funding liquidity",
        Review of Financial Studies 22(6), 2201-2238, 2009, doi:10.1093/rfs/hhn098.
     """
-    ch = channels or Channels()
-    for name, value in (
-        ("recovery", recovery),
-        ("deposit_recovery", deposit_recovery),
-        ("issuer_drop", issuer_drop),
-        ("fire_sale_fraction", fire_sale_fraction),
-        ("default_threshold", default_threshold),
-    ):
-        require_fraction(f"parameter {name}", value)
-    if not 0.0 < ltv_reset <= ltv_trigger:
-        raise ContagionInputError(
-            f"parameters ltv_reset={ltv_reset!r}, ltv_trigger={ltv_trigger!r}; "
-            "expected 0 < ltv_reset <= ltv_trigger"
-        )
-    require_choice("parameter impact", impact, ("exponential", "linear"))
-    if max_rounds < 1:
-        raise ContagionInputError(f"parameter max_rounds is {max_rounds!r}; expected >= 1")
-    params: dict[str, Any] = {
+    p: dict[str, Any] = {
         "recovery": recovery,
         "deposit_recovery": deposit_recovery,
         "issuer_drop": issuer_drop,
@@ -236,301 +324,33 @@ def combined(
         "default_threshold": default_threshold,
         "tol": tol,
         "max_rounds": max_rounds,
-        "orientation": "exposures[i, j] is owed by j to i",
-        "credit_trigger": "debtor default",
-        "loss_cap": "equity",
-        "margin_call_met_if": "remaining equity >= call",
-        "ltv_trigger_floor": "starting loan-to-value",
-        "liquidation_price": "after impact",
-        "ownership_lag": 1,
     }
-
-    ids = network.ids
-    n = network.n
-    index = network.index()
+    _check(p)
+    params = {**p, **_CONVENTIONS}
     shocks = dict(shocks or {})
     for id_, f in shocks.items():
         require_fraction(f"shock for '{id_}'", f)
     shock_pos = require_known_ids(list(shocks), network, "shock")
     default_pos = require_known_ids(list(defaults), network, "default")
-
-    assets = network.asset_ids
-    m = len(assets)
-    aindex = {a: k for k, a in enumerate(assets)}
-    p0 = np.ones(m) if network.prices is None else np.asarray(network.prices, dtype=float)
-    depth = np.full(m, np.inf) if network.depth is None else np.asarray(network.depth, float)
     price_changes = dict(prices or {})
-    for a, c in price_changes.items():
-        if a not in aindex:
-            raise ContagionInputError(
-                f"price change for unknown asset '{a}'; known: {', '.join(assets) or 'none'}"
-            )
-        if not (math.isfinite(c) and c >= -1.0):
-            raise ContagionInputError(f"price change for '{a}' is {c!r}; expected >= -1")
-
-    if n == 0:
+    _check_prices(price_changes, network.asset_ids)
+    if network.n == 0:
         return ContagionResult("combined", params, (), (), {"defaults": 0.0, "total_loss": 0.0})
-
-    e0 = np.asarray(network.equity, dtype=float)
-    if network.holdings is not None and m:
-        inv = np.divide(1.0, p0, out=np.zeros(m), where=p0 > 0)
-        units = sp.csr_array(network.holdings @ sp.diags_array(inv))
-    else:
-        units = sp.csr_array((n, max(m, 0)))
-    units_coo = units.tocoo()
-    u_rows, u_cols, u_vals = units_coo.row, units_coo.col, units_coo.data.astype(float).copy()
-    u_rel = [
-        ch.holding_relations.get((ids[i], assets[k]), ())
-        for i, k in zip(u_rows, u_cols, strict=True)
-    ]
-
-    a_csc = sp.csc_array(network.exposures)
-    a_csc.sort_indices()
-    # per-edge recovery on the exposure pattern: stated, else by kind (deposit or loan)
-    dep = [(index[c], index[d]) for (c, d), k in ch.exposure_kinds.items()
-           if k == "deposit" and c in index and d in index]
-    pattern = sp.csc_array((np.ones(a_csc.nnz), a_csc.indices, a_csc.indptr), shape=(n, n))
-    dep_mat = sp.csc_array(
-        (np.ones(len(dep)), ([i for i, _ in dep], [j for _, j in dep])), shape=(n, n)
+    engine = _Engine(network, channels or Channels(), p)
+    aindex = {a: k for k, a in enumerate(network.asset_ids)}
+    prev = engine.st.loss.copy()
+    new = engine.round_zero(
+        default_pos,
+        {int(i): shocks[network.ids[i]] for i in shock_pos},
+        {aindex[a]: c for a, c in price_changes.items()},
     )
-    is_dep = sp.csc_array(pattern.multiply(dep_mat))
-    dep_set = set(dep)
-    rec_mat = sp.csc_array(pattern * recovery + is_dep * (deposit_recovery - recovery))
-    if network.recovery is not None:
-        stated = sp.csc_array(sp.csc_array(network.recovery).multiply(pattern))
-        stated.eliminate_zeros()
-        has = sp.csc_array((np.ones(stated.nnz), stated.indices, stated.indptr), shape=(n, n))
-        rec_mat = sp.csc_array(rec_mat - rec_mat.multiply(has) + stated)
-    hit_csc = sp.csc_array(a_csc - a_csc.multiply(rec_mat))
-    hit_csc.sort_indices()
-    own_owner = np.array([index[o.owner] for o in ch.ownership], dtype=np.int64)
-    own_owned = np.array([index[o.owned] for o in ch.ownership], dtype=np.int64)
-    own_frac = np.array([o.fraction for o in ch.ownership], dtype=float)
-    loans = network.loans
-    l_lender = np.array([index[x.lender] for x in loans], dtype=np.int64)
-    l_borrower = np.array([index[x.borrower] for x in loans], dtype=np.int64)
-    l_asset = np.array([aindex[x.asset] for x in loans], dtype=np.int64)
-    l_amount = np.array([x.amount for x in loans], dtype=float)
-    l_qty = np.array([x.quantity for x in loans], dtype=float)
-    l_active = np.ones(len(loans), dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ltv0 = np.where(l_qty * p0[l_asset] > 0, l_amount / (l_qty * p0[l_asset]), np.inf)
-    # a loan agreed above the trigger is called only past its starting loan-to-value
-    l_trigger = np.maximum(ltv_trigger, ltv0)
-    l_reset = ltv_reset * l_trigger / ltv_trigger
-
-    loss = np.zeros(n)
-    dead = np.zeros(n, dtype=bool)
-    price = p0.copy()
-    dropped_issuers: set[tuple[str, str]] = set()
-    rounds: list[Round] = []
-    paths: list[Transmission] = []
-    margin_calls_met = 0
-
-    def holder_price_losses(book: _Book, before: np.ndarray, after: np.ndarray) -> None:
-        dp = before - after
-        if not u_vals.size or not np.any(dp > tol):
-            return
-        hit = u_vals * dp[u_cols]
-        keep = (hit > tol) & ~dead[u_rows]
-        book.hit(
-            u_rows[keep],
-            hit[keep],
-            [assets[k] for k in u_cols[keep]],
-            [ids[i] for i in u_rows[keep]],
-            "price",
-            [u_rel[j] for j in np.flatnonzero(keep)],
-        )
-
-    def settle(book: _Book, forced: np.ndarray) -> np.ndarray:
-        """Apply the round's losses; return the mask of new defaults."""
-        before = loss.copy()
-        loss[:] = np.minimum(loss + book.delta, e0)
-        loss[forced] = e0[forced]
-        new: np.ndarray = ~dead & ((loss >= default_threshold * e0 - tol) | forced) & (
-            (loss > before) | forced | (e0 <= 0)
-        )
-        new &= (loss > 0) | forced
-        dead[new] = True
-        paths.extend(book.steps)
-        return new
-
-    def snapshot(index_: int, new: np.ndarray) -> None:
-        rel = np.divide(loss, e0, out=np.where(dead, 1.0, 0.0), where=e0 > 0)
-        rounds.append(
-            Round(
-                index_,
-                tuple(ids[i] for i in np.flatnonzero(new)),
-                {ids[i]: float(rel[i]) for i in np.flatnonzero(rel > 0)},
-                {a: float(price[k]) for k, a in enumerate(assets)},
-            )
-        )
-
-    # round 0: the scenario itself
-    book = _Book(n, 0)
-    forced = np.zeros(n, dtype=bool)
-    forced[default_pos] = True
-    if shock_pos.size:
-        np.add.at(
-            book.delta, shock_pos, np.array([shocks[ids[i]] for i in shock_pos]) * e0[shock_pos]
-        )
-    before = price.copy()
-    for a, c in price_changes.items():
-        price[aindex[a]] = p0[aindex[a]] * (1.0 + c)
-    holder_price_losses(book, before, price)
-    prev_loss = loss.copy()
-    new = settle(book, forced)
-    snapshot(0, new)
-    moved_prices = bool(np.any(np.abs(price - before) > tol))
-    delta_prev = loss - prev_loss
-
+    delta = engine.st.loss - prev
     for r in range(1, max_rounds + 1):
-        book = _Book(n, r)
-        forced = np.zeros(n, dtype=bool)
-        new_idx = np.flatnonzero(new)
-        start_price = price.copy()
-        before = price.copy()
-
-        # credit and deposits: creditors of the new defaults
-        if new_idx.size and hit_csc.nnz:
-            block = hit_csc[:, new_idx].tocoo()
-            cred, col = block.row, new_idx[block.col]
-            hits = block.data.astype(float)
-            keep = np.flatnonzero(hits > tol)
-            deposit = [(int(cred[e]), int(col[e])) in dep_set for e in keep]
-            pairs = [(ids[cred[e]], ids[col[e]]) for e in keep]
-            book.hit(
-                cred[keep],
-                hits[keep],
-                [d for _, d in pairs],
-                [c for c, _ in pairs],
-                ["deposit" if x else "credit" for x in deposit],
-                [ch.exposure_relations.get(pq, ()) for pq in pairs],
-            )
-
-        # issuer reflexivity
-        reflex = [
-            (a, issuer)
-            for a, issuer in network.issuers.items()
-            if a in aindex and issuer in index and new[index[issuer]]
-            and (issuer, a) not in dropped_issuers
-        ]
-        for a, issuer in reflex:
-            k = aindex[a]
-            value_before = float(u_vals[u_cols == k].sum() * price[k])
-            price[k] *= 1.0 - issuer_drop
-            dropped_issuers.add((issuer, a))
-            if value_before * issuer_drop <= tol:
-                continue
-            book.steps.append(
-                Transmission(
-                    r, issuer, a, value_before * issuer_drop, "issuer",
-                    tuple(ch.issuer_relations.get(a, ())),
-                )
-            )
-
-        holder_price_losses(book, before, price)
-        before = price.copy()
-
-        # sales: fire sales by new defaults, and collateral liquidations
-        sold_units = np.zeros(m)
-        sellers: list[tuple[int, int, float, tuple[str, ...]]] = []
-        if new_idx.size and u_vals.size and fire_sale_fraction > 0:
-            sell = np.flatnonzero(new[u_rows] & (u_vals > 0))
-            q = u_vals[sell] * fire_sale_fraction
-            np.add.at(sold_units, u_cols[sell], q)
-            sellers.extend(
-                (int(u_rows[e]), int(u_cols[e]), float(qe), u_rel[e])
-                for e, qe in zip(sell, q, strict=True)
-            )
-            u_vals[sell] -= q
-        liquidate = np.zeros(len(loans), dtype=bool)
-        if len(loans):
-            value = l_qty * price[l_asset]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ltv = np.where(value > 0, l_amount / value, np.inf)
-            borrower_dead = dead[l_borrower]
-            breached = l_active & ~borrower_dead & (ltv > l_trigger + tol)
-            call = np.clip(l_amount - l_reset * value, 0.0, None)
-            headroom = e0 - loss - book.delta
-            for j in np.flatnonzero(breached):
-                b = l_borrower[j]
-                if headroom[b] >= call[j]:
-                    headroom[b] -= call[j]
-                    l_amount[j] -= call[j]
-                    margin_calls_met += 1
-                else:
-                    forced[b] = True
-                    liquidate[j] = True
-            liquidate |= l_active & borrower_dead
-            np.add.at(sold_units, l_asset[liquidate], l_qty[liquidate])
-            sellers.extend(
-                (int(l_lender[j]), int(l_asset[j]), float(l_qty[j]), loans[j].relation_ids)
-                for j in np.flatnonzero(liquidate)
-            )
-        sold_value = sold_units * price
-        if np.any(sold_value > 0):
-            pre_sale = price.copy()
-            price = _impact(price, sold_value, depth, impact)
-            outstanding = np.bincount(u_cols, weights=u_vals, minlength=m) if m else sold_units
-            market_drop = outstanding * (pre_sale - price)
-            for si, sk, qty, rel_ids in sellers:
-                part = qty / sold_units[sk] if sold_units[sk] > 0 else 0.0
-                if part * market_drop[sk] <= tol:
-                    continue
-                book.steps.append(
-                    Transmission(
-                        r, ids[si], assets[sk], float(part * market_drop[sk]), "fire-sale",
-                        rel_ids,
-                    )
-                )
-        for j in np.flatnonzero(liquidate):
-            proceeds = l_qty[j] * price[l_asset[j]]
-            shortfall = max(l_amount[j] - proceeds, 0.0) * (1.0 - recovery)
-            l_active[j] = False
-            lender, borrower = int(l_lender[j]), int(l_borrower[j])
-            pledged = (u_rows == borrower) & (u_cols == l_asset[j])
-            u_vals[pledged] = np.clip(u_vals[pledged] - l_qty[j], 0.0, None)
-            if shortfall > tol:
-                book.hit(
-                    np.array([lender]), np.array([shortfall]), [ids[borrower]], [ids[lender]],
-                    "collateral", [loans[j].relation_ids],
-                )
-
-        holder_price_losses(book, before, price)
-
-        # ownership: owners take their share of last round's new losses
-        if own_owner.size:
-            share = own_frac * delta_prev[own_owned]
-            kept = np.flatnonzero(share > tol)
-            book.hit(
-                own_owner[kept], share[kept],
-                [ids[i] for i in own_owned[kept]], [ids[i] for i in own_owner[kept]],
-                "ownership", [ch.ownership[k].relation_ids for k in kept],
-            )
-
-        prev_loss = loss.copy()
-        new = settle(book, forced)
-        delta_prev = loss - prev_loss
-        moved_prices = bool(np.any(np.abs(price - start_price) > tol))
-        changed = bool(new.any() or np.any(delta_prev > tol) or moved_prices)
-        if not changed and not book.steps:
+        new, changed, delta = engine.round(r, new, delta)
+        if not changed:
             break
-        snapshot(r, new)
     else:
         raise ConvergenceError(
             f"combined engine still moving after max_rounds={max_rounds} rounds", max_rounds
         )
-
-    rel = np.divide(loss, e0, out=np.where(dead, 1.0, 0.0), where=e0 > 0)
-    nodes = tuple(
-        NodeOutcome(ids[i], bool(dead[i]), float(loss[i]), float(min(rel[i], 1.0)), None)
-        for i in range(n)
-    )
-    totals = {
-        "defaults": float(dead.sum()),
-        "total_loss": float(loss.sum()),
-        "margin_calls_met": float(margin_calls_met),
-        "rounds": float(len(rounds)),
-    }
-    return ContagionResult("combined", params, tuple(rounds), nodes, totals, tuple(paths))
+    return engine.result(params)

@@ -158,8 +158,10 @@ def test_empty_graph_projects_to_an_empty_network() -> None:
 
 def test_a_person_gets_no_invented_balance_sheet() -> None:
     dump = GraphDump(
-        entities=(EntityRecord("sbf", "Sam Bankman-Fried", "Person"),
-                  EntityRecord("ftx", "FTX", "Exchange")),
+        entities=(
+            EntityRecord("sbf", "Sam Bankman-Fried", "Person"),
+            EntityRecord("ftx", "FTX", "Exchange"),
+        ),
         relations=(RelationRecord("r1", "sbf", "LENT_TO", "ftx", "d1", 0.9, amount=1.0e9),),
     )
     p = project(dump)
