@@ -255,6 +255,10 @@ class EmbeddedStore(CypherReader):
         finally:
             if collecting:
                 gc.enable()
+        # --- curation hook: analysts' records (graph/curation.py) re-applied after a load
+        from graph.curation import apply_curation
+
+        apply_curation(self)
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     def _write_batch(self, batch: Batch) -> LoadSummary:

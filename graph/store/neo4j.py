@@ -217,6 +217,10 @@ class Neo4jStore(CypherReader):
                 rels += done.relations
                 if on_batch is not None:
                     on_batch(done)
+        # --- curation hook: analysts' records (graph/curation.py) re-applied after a load
+        from graph.curation import apply_curation
+
+        apply_curation(self)
         return LoadSummary(documents=docs, entities=ents, relations=rels)
 
     @staticmethod
