@@ -140,6 +140,8 @@ class Relation(_Strict):
     negated: bool = False
     hedged: bool = False
     speaker: str | None = None
+    speaker_time: float | None = Field(default=None, ge=0.0)
+    """Seconds from the start of the recording at which the speaker says it, if stamped."""
 
     @field_validator("amount", "quantity")
     @classmethod

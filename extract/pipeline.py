@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from extract._data import doc_text
 from extract.errors import PipelineConfigError, ReaderError
 from extract.model import (
     Document,
@@ -25,6 +26,8 @@ from extract.readers import DEFAULT_MAX_BYTES, ReadResult, read_file, read_text
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
+
+    from extract.transcript import Transcript
 
 __all__ = [
     "CONFIG_PATH",
@@ -105,6 +108,22 @@ class FileResult:
     stats: ExtractionStats = field(default_factory=ExtractionStats)
 
 
+def _attribute(transcript: Transcript, text: str, data: dict[str, Any]) -> None:
+    """Name the speaker who states a relation, and when, from its evidence.
+
+    A question and its answer may share one evidence entry or give one each: the speaker
+    is the one whose turn asserts the relation (``Transcript.statement_turn``), with that
+    turn's timestamp; the questioner only when no evidence asserts it.
+    """
+    found = [transcript.statement_turn(text, ev.start, ev.end) for ev in data["evidence"]]
+    stated = [f for f in found if f is not None]
+    if not stated:
+        return
+    turn = next((t for t, asserts in stated if asserts), stated[0][0])
+    data["speaker"] = transcript.speaker_for(turn.label)
+    data["speaker_time"] = turn.time
+
+
 def doc_to_facts(doc: Doc, document: Document) -> tuple[Facts, ExtractionStats]:
     """Turn a processed ``Doc`` into the facts model, with the counts of what was dropped."""
     stats = ExtractionStats(documents=1)
@@ -117,9 +136,12 @@ def doc_to_facts(doc: Doc, document: Document) -> tuple[Facts, ExtractionStats]:
             Entity(id=rec.id, name=rec.name, type=rec.type, aliases=aliases, mentions=mentions)
         )
     relations = []
+    transcript = doc._.fallout_transcript
     for rel in doc._.fallout_relations or []:
         data = {k: v for k, v in rel.items() if not k.startswith("_")}
         data["evidence"] = tuple(Evidence(**ev) for ev in data["evidence"])
+        if transcript is not None and data["evidence"]:
+            _attribute(transcript, doc_text(doc), data)
         relations.append(Relation(**data))
     drops: Counter[str] = doc._.fallout_drops or Counter()
     stats.dropped.update(drops)

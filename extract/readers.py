@@ -1,4 +1,10 @@
-"""Readers: files (txt, md, html, pdf, transcripts) -> text with a stable document id."""
+"""Readers: files (txt, md, html, pdf, docx, srt, vtt, transcripts) -> text with an id.
+
+Every reader returns the text the pipeline reads, and offsets of the facts refer to it.
+Word documents keep their headings (as Markdown ``#`` lines), paragraphs and tables (a
+row a line, cells separated by ``" | "``). Subtitle files become timestamped speaker
+turns (``[00:01:12] Jane Doe: ...``), which the transcript parser reads back.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from extract.errors import ReaderError
 from extract.model import Document
@@ -32,7 +39,28 @@ __all__ = [
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 """Files larger than this (50 MB) are refused unless the caller raises the limit."""
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".text", "")
+SUPPORTED_SUFFIXES = (
+    ".txt",
+    ".md",
+    ".markdown",
+    ".html",
+    ".htm",
+    ".pdf",
+    ".docx",
+    ".srt",
+    ".vtt",
+    ".text",
+    "",
+)
+
+_UNSUPPORTED = {
+    ".doc": "an old binary Word file; save it as .docx",
+    ".rtf": "a rich-text file; save it as .docx or .txt",
+    ".odt": "an OpenDocument file; save it as .docx",
+    ".xlsx": "a spreadsheet; export the sheet as text",
+    ".xls": "a spreadsheet; export the sheet as text",
+    ".pptx": "a slide deck; save it as PDF",
+}
 
 _SKIP_TAGS = frozenset(
     {
@@ -105,6 +133,8 @@ class ReadResult:
     text: str
     warnings: list[str] = field(default_factory=list)
     date: str | None = None  # the publication date (YYYY-MM-DD) where the file states it
+    author: str | None = None  # where the file's metadata names one
+    site: str | None = None  # the site an HTML page or URL comes from
 
 
 def document_id(text: str) -> str:
@@ -307,6 +337,117 @@ def _pdf_text(path: Path) -> tuple[str, list[str]]:
     return "\n".join(pages), [f"{path}: PDF: {line}" for line in dict.fromkeys(said)]
 
 
+_CUE_SPEAKER = re.compile(
+    r"^\s*(?:-|>>)?\s*(?:\[(?P<bracket>[A-Z][^\]\d]{1,40})\]|(?P<name>[A-Z][\w.'\u2019-]*"
+    r"(?: [A-Z][\w.'\u2019-]*){0,3})(?:\s*\((?P<paren>[^()]{1,80})\))?:)\s+"
+)
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def _cue_lines(cues: list[tuple[float, str | None, str]]) -> str:
+    """Join subtitle cues into speaker turns, one line each: ``[hh:mm:ss] Name: text``.
+
+    A cue names its speaker through a voice tag (WebVTT ``<v Name>``), a leading
+    ``Name:`` or ``Name (Firm):``, or ``[Name]``; a cue that names nobody continues the
+    turn before it.
+    """
+    from extract.transcript import clock
+
+    turns: list[list[Any]] = []  # [time, speaker label or None, texts]
+    for time, voice, content in cues:
+        for raw in content.split("\n"):
+            line = " ".join(_TAG.sub("", raw).split())
+            if not line:
+                continue
+            label = voice
+            m = _CUE_SPEAKER.match(line)
+            if m and not voice:
+                name = m.group("bracket") or m.group("name")
+                if name.isupper():
+                    name = name.title()
+                label = name + (f" ({m.group('paren')})" if m.group("paren") else "")
+                line = line[m.end() :]
+            if label is not None and (not turns or turns[-1][1] != label):
+                turns.append([time, label, [line]])
+            elif turns:
+                turns[-1][2].append(line)
+            else:
+                turns.append([time, None, [line]])
+    out = []
+    for time, label, texts in turns:
+        who = f"{label}: " if label else ""
+        out.append(f"[{clock(time)}] {who}{' '.join(texts)}")
+    return "\n".join(out) + "\n"
+
+
+def _subtitles(text: str, suffix: str, name: str) -> str:
+    """Return the speaker turns of an SRT or WebVTT file (through ``srt``/``webvtt-py``)."""
+    cues: list[tuple[float, str | None, str]] = []
+    try:
+        if suffix == ".srt":
+            import srt
+
+            for sub in srt.parse(text):
+                cues.append((sub.start.total_seconds(), None, sub.content))
+        else:
+            import io
+
+            import webvtt
+
+            from extract.transcript import seconds
+
+            for cap in webvtt.from_buffer(io.StringIO(text)).captions:
+                cues.append((seconds(cap.start), cap.voice or None, cap.text))
+    except ImportError as err:  # pragma: no cover - both are dependencies
+        raise ReaderError(f"{name}: reading subtitles needs {err.name}") from err
+    except Exception as err:  # both libraries raise their own types on bad files
+        kind = "SRT" if suffix == ".srt" else "WebVTT"
+        detail = " ".join(str(err).split())[:200]
+        raise ReaderError(f"{name}: not a readable {kind} file ({detail})") from None
+    if not cues:
+        raise ReaderError(f"{name}: no subtitle cues")
+    return _cue_lines(cues)
+
+
+def _docx_text(path: Path) -> tuple[str, str | None, str | None]:
+    """Return (text, title, author) of a Word document, through python-docx."""
+    import docx
+    from docx.table import Table
+
+    try:
+        doc = docx.Document(str(path))
+    except Exception as err:  # a damaged zip, a missing part, not Word at all
+        detail = " ".join(str(err).split())[:200]
+        raise ReaderError(f"{path}: not a readable Word document ({detail})") from None
+    lines: list[str] = []
+    heading: str | None = None
+    for block in doc.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    value = " ".join(cell.text.split())
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                if cells:
+                    lines.append(" | ".join(cells))
+            lines.append("")
+            continue
+        value = " ".join(block.text.split())
+        if not value:
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        level = re.fullmatch(r"Heading (\d)", style)
+        if level or style == "Title":
+            heading = heading or value
+            lines.append("#" * (int(level.group(1)) if level else 1) + " " + value)
+        else:
+            lines.append(value)
+    props = doc.core_properties
+    title = (props.title or "").strip() or heading
+    return "\n".join(lines).strip() + "\n", title, (props.author or "").strip() or None
+
+
 def read_text(text: str, *, source: str = "<text>", title: str | None = None) -> ReadResult:
     """Wrap an in-memory text as a document (id from its content)."""
     return ReadResult(
@@ -341,11 +482,16 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
     if size > max_bytes:
         raise ReaderError(f"{name}: too big ({size} bytes; the limit is {max_bytes})")
     suffix = p.suffix.lower()
+    if suffix in _UNSUPPORTED:
+        raise ReaderError(f"{name}: not read: {_UNSUPPORTED[suffix]}")
     warnings: list[str] = []
     title: str | None = None
     date: str | None = None
+    author: str | None = None
     if suffix == ".pdf":
         text, warnings = _pdf_text(p)
+    elif suffix == ".docx":
+        text, title, author = _docx_text(p)
     else:
         try:
             data = p.read_bytes()
@@ -357,9 +503,12 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
         ):
             date = html_date(text)
             text, title = html_to_text(text)
+        elif suffix in (".srt", ".vtt"):
+            text, title = _subtitles(text, suffix, name), p.stem
     if not text.strip():
         raise ReaderError(f"{name}: no text")
     result = read_text(text, source=name, title=title or None)
     result.warnings.extend(warnings)
     result.date = date
+    result.author = author
     return result
