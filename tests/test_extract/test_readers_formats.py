@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pytest
 
 from extract.errors import ReaderError
@@ -72,3 +76,31 @@ def test_readers_word_problems_named(tmp_path, name, content, reason):
     with pytest.raises(ReaderError, match=reason) as info:
         read_file(path)
     assert str(info.value).startswith(str(path))
+
+
+HTML = Path(__file__).parents[1] / "data" / "html"
+HTML_GOLD = json.loads((HTML / "gold.json").read_text(encoding="utf-8"))["pages"]
+
+
+@pytest.mark.parametrize("page", sorted(HTML_GOLD))
+def test_readers_html_page_main_text_and_metadata(page):
+    want = HTML_GOLD[page]
+    read = read_file(HTML / page)
+    flat = " ".join(read.text.split())
+    for paragraph in want["main"]:
+        assert paragraph in flat
+    leaked = [piece for piece in want["junk"] if piece in flat]
+    assert len(leaked) <= 2, leaked
+    got = (read.document.title, read.date, read.author, read.site)
+    assert got == (want["title"], want["date"], want["author"], want["site"])
+
+
+def test_readers_html_beats_the_hand_written_cleaner():
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from bench_readers import html_scores
+
+    old, new = html_scores("hand-written"), html_scores("trafilatura")
+    assert new["paragraphs kept"] == old["paragraphs kept"] == "17/17"
+    assert int(new["furniture let through"].split("/")[0]) < 5
+    assert int(old["furniture let through"].split("/")[0]) > 20
+    assert new["metadata right"] == "20/20"
