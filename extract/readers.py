@@ -571,6 +571,12 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
         elif suffix in (".srt", ".vtt"):
             text, title = _subtitles(text, suffix, name), p.stem
     if not text.strip():
+        if suffix == ".pdf":
+            said = "; ".join(w.split(": PDF: ", 1)[-1] for w in warnings)
+            raise ReaderError(
+                f"{name}: no text layer (a scanned page needs OCR first)"
+                + (f"; the PDF library said: {said}" if said else "")
+            )
         raise ReaderError(f"{name}: no text")
     result = read_text(text, source=name, title=title or None)
     result.warnings.extend(warnings)
