@@ -6,6 +6,7 @@ from graph.commands import (
     contagion_cmds,
     demo_cmds,
     extract_cmds,
+    lake_cmds,
     rdf_cmds,
     run_cmds,
     scenario_cmds,
@@ -15,4 +16,4 @@ from graph.commands import (
 __all__ = ["COMMAND_MODULES"]
 
 COMMAND_MODULES = (extract_cmds, store_cmds, rdf_cmds, contagion_cmds, scenario_cmds, run_cmds,
-                   demo_cmds)
+                   demo_cmds, lake_cmds)

@@ -38,7 +38,14 @@ def _extract(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the facts JSON of DESIGN.md.")
     ] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON to this file.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the JSON to this file (NAME.json), or else the Parquet facts dataset "
+            "into this directory (see the README).",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Number of processes.")] = 1,
     max_mb: Annotated[
         float, typer.Option("--max-mb", help="Refuse files bigger than this (MB).")
@@ -51,12 +58,33 @@ def _extract(
             "and for 'last Tuesday' (default: each text's dateline or HTML metadata).",
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Extract on this Dask cluster (tcp://HOST:PORT) into the dataset --out DIR.",
+        ),
+    ] = None,
 ) -> None:
-    """Extract entities and relations from articles and transcripts."""
+    """Extract entities and relations from articles and transcripts.
+
+    With ``--out DIR`` (not NAME.json) the facts go into a Parquet facts dataset, from
+    local processes or, with ``--scheduler``, from the workers of a Dask cluster; files
+    already in it are skipped.
+    """
     from extract.model import facts_to_json
     from extract.pipeline import extract_files
+    from graph.commands.lake_cmds import extract_to_dataset, is_dataset_target
 
     date = publication_date(date)
+    if out is not None and is_dataset_target(out, scheduler):
+        status = extract_to_dataset(
+            paths, out, scheduler=scheduler, workers=workers,
+            max_bytes=int(max_mb * 1024 * 1024), date=date,
+        )  # fmt: skip
+        raise typer.Exit(status)
+    if scheduler is not None:
+        raise typer.BadParameter("needs --out DIR (a dataset directory)", param_hint="--scheduler")
     names = [str(p) for p in paths]
     show_bar = len(names) > 5 and out is not None or (len(names) > 20)
     if show_bar:

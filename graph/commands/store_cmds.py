@@ -107,14 +107,33 @@ def load(
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=_BATCH_HELP),
     wait: Annotated[float, wait_option()] = 0.0,
+    parallel: int = typer.Option(
+        1, "--parallel", min=1,
+        help="Neo4j: sessions writing relationship batches at once (no two touch a node).",
+    ),
+    initial: bool = typer.Option(
+        False, "--initial", help="Neo4j: first import into an empty database (CREATE only)."
+    ),
 ) -> None:
-    """Load facts JSON into the graph store (idempotent: re-loading changes no count).
+    """Load facts JSON, or a Parquet facts dataset directory, into the graph store.
 
-    Every file is read and checked first (amounts >= 0, no self-loops, evidence for
-    every relation, bounded nesting and sizes); any problem refuses the whole load, one
-    line each, and nothing is written.
+    Idempotent: re-loading changes no count. Every JSON file is read and checked first
+    (amounts >= 0, no self-loops, evidence for every relation, bounded nesting and
+    sizes); any problem refuses the whole load, one line each, and nothing is written.
+    A dataset (``fallout extract --out DIR``) is loaded part by part: its newest version
+    of each source replaces older ones in the store.
     """
+    from graph.lake import is_dataset
     from graph.validation import FactsRefused, read_checked_facts
+
+    if len(facts) == 1 and is_dataset(facts[0]):
+        from graph.commands.lake_cmds import load_dataset
+
+        load_dataset(facts[0], store, batch_size=batch_size, wait=wait, parallel=parallel,
+                     initial=initial)
+        return
+    if initial or parallel > 1:
+        raise ValueError("--initial and --parallel are for a dataset directory (extract --out)")
 
     try:
         items = read_checked_facts(facts)
@@ -197,7 +216,13 @@ def ingest(
     for reason in skipped:
         typer.echo(f"fallout: skipped {reason}", err=True)
     if facts:
+        from graph.forget import forget_documents, superseded
+
         with open_cli_store(store, write=True, wait=wait) as graph:
+            # an edited file is a new document from the same source: it replaces the old
+            old = superseded(graph, [(f.document.id, f.document.source) for f in facts])
+            if old:
+                forget_documents(graph, old)
             summary = _load_with_progress(graph, iter(facts), len(facts))
             _report(summary, graph)
     if skipped:
