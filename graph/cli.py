@@ -59,6 +59,9 @@ def _register_all() -> None:
 
     for module in COMMAND_MODULES:
         module.register(app)
+    from graph.commands import curate_cmds  # the analyst's corrections (graph/curation.py)
+
+    curate_cmds.register(app)
 
 
 _register_all()
