@@ -39,6 +39,7 @@ __all__ = [
     "doc_to_facts",
     "extract_files",
     "extract_text",
+    "extract_urls",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,34 @@ def _extract_serial(
 def _worker(args: tuple[list[str], int, int, str | None]) -> list[FileResult]:
     paths, max_bytes, batch_size, date = args
     return _extract_serial(paths, max_bytes, batch_size, None, date)
+
+
+def extract_urls(
+    urls: Iterable[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float | None = None,
+    nlp: Language | None = None,
+    date: str | None = None,
+) -> list[FileResult]:
+    """Fetch each URL (``extract.fetch.fetch_url``) and extract its facts, in order.
+
+    A URL that cannot be fetched or read gets ``error`` set, as a file would.
+    """
+    from extract.fetch import DEFAULT_TIMEOUT, fetch_url
+
+    pipe = nlp or default_nlp()
+    results: list[FileResult] = []
+    for url in urls:
+        try:
+            read = fetch_url(url, max_bytes=max_bytes, timeout=timeout or DEFAULT_TIMEOUT)
+        except ReaderError as err:
+            results.append(FileResult(path=url, error=str(err)))
+            continue
+        (doc,) = pipe.pipe([dated_doc(pipe, read, date)])
+        facts, stats = doc_to_facts(doc, read.document)
+        results.append(FileResult(path=url, facts=facts, warnings=read.warnings, stats=stats))
+    return results
 
 
 def extract_files(

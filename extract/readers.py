@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import logging
 import os
 import re
@@ -33,6 +34,7 @@ __all__ = [
     "guess_title",
     "html_date",
     "html_to_text",
+    "read_bytes",
     "read_file",
     "read_html",
     "read_text",
@@ -368,7 +370,7 @@ def _pdf_logger() -> None:
         logger.addHandler(_PdfLog(logging.WARNING))
 
 
-def _pdf_text(path: Path) -> tuple[str, list[str]]:
+def _pdf_text(data: bytes, path: str) -> tuple[str, list[str]]:
     """Return the text of a PDF and what the PDF library said while reading it."""
     try:
         import pypdf
@@ -380,10 +382,8 @@ def _pdf_text(path: Path) -> tuple[str, list[str]]:
     said: list[str] = []
     token = _PDF_LINES.set(said)
     try:
-        reader = pypdf.PdfReader(str(path))
+        reader = pypdf.PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except PermissionError as err:
-        raise ReaderError(f"{path}: cannot read ({err.strerror or err})") from None
     except Exception as err:  # pypdf raises many types on broken files
         notes = "; ".join(dict.fromkeys(said))
         raise ReaderError(
@@ -448,8 +448,6 @@ def _subtitles(text: str, suffix: str, name: str) -> str:
             for sub in srt.parse(text):
                 cues.append((sub.start.total_seconds(), None, sub.content))
         else:
-            import io
-
             import webvtt
 
             from extract.transcript import seconds
@@ -467,13 +465,13 @@ def _subtitles(text: str, suffix: str, name: str) -> str:
     return _cue_lines(cues)
 
 
-def _docx_text(path: Path) -> tuple[str, str | None, str | None]:
+def _docx_text(data: bytes, path: str) -> tuple[str, str | None, str | None]:
     """Return (text, title, author) of a Word document, through python-docx."""
     import docx
     from docx.table import Table
 
     try:
-        doc = docx.Document(str(path))
+        doc = docx.Document(io.BytesIO(data))
     except Exception as err:  # a damaged zip, a missing part, not Word at all
         detail = " ".join(str(err).split())[:200]
         raise ReaderError(f"{path}: not a readable Word document ({detail})") from None
@@ -518,6 +516,28 @@ def read_text(text: str, *, source: str = "<text>", title: str | None = None) ->
     )
 
 
+_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "text/vtt": ".vtt",
+    "application/x-subrip": ".srt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/msword": ".doc",
+}
+
+
+def _kind(suffix: str, content_type: str | None) -> str:
+    """Return the suffix that names how to read a content (the HTTP type wins)."""
+    if content_type:
+        media = content_type.split(";")[0].strip().lower()
+        if media in _TYPES:
+            return _TYPES[media]
+    return suffix
+
+
 def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
     """Read one file into a document; offsets of the pipeline refer to ``ReadResult.text``.
 
@@ -539,23 +559,41 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
         raise ReaderError(f"{name}: empty file")
     if size > max_bytes:
         raise ReaderError(f"{name}: too big ({size} bytes; the limit is {max_bytes})")
-    suffix = p.suffix.lower()
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise ReaderError(f"{name}: cannot read ({err.strerror or err})") from None
+    return read_bytes(data, name=name, suffix=p.suffix)
+
+
+def read_bytes(
+    data: bytes, *, name: str, suffix: str, content_type: str | None = None
+) -> ReadResult:
+    """Read the content of a file or a download; ``name`` is its source.
+
+    The kind comes from ``suffix`` (``.pdf``, ``.docx``, ``.html``, ``.srt``...), or from
+    the HTTP ``content_type`` when one is given.
+
+    Raises
+    ------
+    ReaderError
+        If the content is empty, of a kind fallout does not read, binary or undecodable.
+    """
+    suffix = _kind(suffix.lower(), content_type)
     if suffix in _UNSUPPORTED:
         raise ReaderError(f"{name}: not read: {_UNSUPPORTED[suffix]}")
+    if not data:
+        raise ReaderError(f"{name}: empty file")
     warnings: list[str] = []
     title: str | None = None
     date: str | None = None
     author: str | None = None
     site: str | None = None
     if suffix == ".pdf":
-        text, warnings = _pdf_text(p)
+        text, warnings = _pdf_text(data, name)
     elif suffix == ".docx":
-        text, title, author = _docx_text(p)
+        text, title, author = _docx_text(data, name)
     else:
-        try:
-            data = p.read_bytes()
-        except OSError as err:
-            raise ReaderError(f"{name}: cannot read ({err.strerror or err})") from err
         text, warnings = decode_bytes(data, name)
         if suffix in (".html", ".htm") or (
             suffix == "" and re.match(r"\s*<(!doctype|html)", text[:200], re.I)
@@ -569,7 +607,8 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRe
                 page.site,
             )
         elif suffix in (".srt", ".vtt"):
-            text, title = _subtitles(text, suffix, name), p.stem
+            stem = name.rstrip("/").rsplit("/", 1)[-1]
+            text, title = _subtitles(text, suffix, name), stem.rsplit(".", 1)[0]
     if not text.strip():
         if suffix == ".pdf":
             said = "; ".join(w.split(": PDF: ", 1)[-1] for w in warnings)

@@ -146,7 +146,9 @@ def load(
         _report(summary, graph)
 
 
-_TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"})
+_TEXT_SUFFIXES = frozenset(
+    {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".srt", ".vtt"}
+)
 
 
 def _text_files(paths: Sequence[Path], skipped: list[str]) -> list[Path]:
@@ -174,8 +176,9 @@ def _text_files(paths: Sequence[Path], skipped: list[str]) -> list[Path]:
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(
-        ..., help="Text files or folders (txt, md, html, pdf).", readable=False
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Files, folders (txt, md, html, pdf, docx, srt, vtt) or http(s) URLs.",
     ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Extraction processes."),
@@ -186,11 +189,14 @@ def ingest(
 ) -> None:
     """Extract facts from texts and load them into the graph store.
 
+    A URL is fetched once (size limit, timeout, a User-Agent naming fallout) and stays
+    the document's source.
     A file that cannot be read, or whose facts break the rules of ``fallout load``, is
     named on one line and skipped; the rest is loaded, and the exit status is 1.
     """
     try:
-        from extract.pipeline import extract_files
+        from extract.fetch import is_url
+        from extract.pipeline import extract_files, extract_urls
     except ImportError as err:  # pragma: no cover - depends on the extract package
         raise ValueError(f"extraction is not available: {err}") from None
     from graph.commands.extract_cmds import publication_date
@@ -198,8 +204,10 @@ def ingest(
 
     when = publication_date(date)
     skipped: list[str] = []
-    files = _text_files(paths, skipped)
+    urls = [p for p in paths if is_url(p)]
+    files = _text_files([Path(p) for p in paths if not is_url(p)], skipped)
     results = extract_files(files, workers=workers, on_error="skip", date=when) if files else []
+    results += extract_urls(urls, date=when) if urls else []
     facts = []
     for result in results:
         for warning in result.warnings:
