@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -28,6 +29,7 @@ from graph.validation import (
 __all__ = [
     "REL_COLUMNS",
     "Batch",
+    "INGESTED_AT",
     "EntityRow",
     "batches",
     "merge_entity",
@@ -38,6 +40,10 @@ __all__ = [
 _ATTRS = ("equity", "total_assets", "deposits")
 _ENTITY_GET = itemgetter("id", "name", "type", "aliases", *_ATTRS)
 _EVIDENCE_GET = attrgetter("evidence")
+
+
+INGESTED_AT: ContextVar[str | None] = ContextVar("fallout_ingested_at", default=None)
+"""When set, the ingest time the documents loaded now keep (an import of an export)."""
 
 
 def relation_id(document_id: str, rel_type: str, head: str, tail: str, start: int | None) -> str:
@@ -383,7 +389,7 @@ def batches(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; expected a positive number")
-    stamp = ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = ingested_at or INGESTED_AT.get() or datetime.now(UTC).isoformat(timespec="seconds")
     batch = Batch(stamp)
     size = 0
     for item in facts:

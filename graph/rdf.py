@@ -34,12 +34,15 @@ __all__ = [
     "EXPORT_FORMATS",
     "FALLOUT",
     "KIND_CLASSES",
+    "RDF_SUFFIXES",
     "RELATION_PROPERTIES",
     "ExportFormat",
+    "dump_to_facts",
     "export",
     "from_rdf",
     "load_ontology",
     "load_shapes",
+    "read_rdf",
     "serialize",
     "to_graphml",
     "to_jsonld",
@@ -538,3 +541,103 @@ def export(dump: GraphDump, fmt: str, out: Path | None) -> list[Path]:
         return []
     out.write_bytes(serialize(dump, fmt))
     return [out]
+
+
+RDF_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld"}
+"""The suffixes ``fallout load`` reads as RDF in the project's ontology, and their format."""
+
+
+def read_rdf(path: Path) -> GraphDump:
+    """Read a Turtle or JSON-LD file written by ``fallout export`` into a ``GraphDump``.
+
+    Raises
+    ------
+    SchemaViolation
+        If the file is not valid RDF of its format, or states an entity or a relation
+        outside the ontology; the message names the file.
+    """
+    import warnings
+
+    fmt = RDF_SUFFIXES.get(path.suffix.lower(), "turtle")
+    graph = Graph()
+    try:
+        with warnings.catch_warnings():
+            # rdflib's JSON-LD parser builds a ConjunctiveGraph, which rdflib deprecates
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graph.parse(path, format=fmt)
+    except OSError:
+        raise
+    except Exception as err:  # rdflib raises many parser types
+        detail = " ".join(str(err).split())[:300] or type(err).__name__
+        raise SchemaViolation(f"{path}: not readable as {fmt} ({detail})") from None
+    try:
+        return from_rdf(graph)
+    except SchemaViolation as err:
+        raise SchemaViolation(f"{path}: {err}") from None
+
+
+def dump_to_facts(dump: GraphDump) -> list[tuple[str, list[Any]]]:
+    """Turn a graph back into facts, one ``Facts`` per document, grouped by ingest time.
+
+    Each statement becomes a relation with its one evidence sentence, so loading the
+    facts gives the same statement ids. A document lists the entities its statements
+    name; an entity no statement names joins the document its attributes came from,
+    else the first document. Returns ``[(ingested_at, facts), ...]``.
+    """
+    from extract.model import Document, Entity, Evidence, Facts, Relation
+
+    by_doc: dict[str, list[RelationRecord]] = {d.id: [] for d in dump.documents}
+    for rel in dump.relations:
+        by_doc.setdefault(rel.document_id, []).append(rel)
+    used: dict[str, set[str]] = {doc: set() for doc in by_doc}
+    for doc, rels in by_doc.items():
+        for rel in rels:
+            used[doc].update((rel.head, rel.tail))
+    named = set().union(*used.values()) if used else set()
+    first = next(iter(by_doc), None)
+    for entity in dump.entities:
+        if entity.id not in named and first is not None:
+            home = entity.attr_source if entity.attr_source in used else first
+            used[home].add(entity.id)
+    entities = {e.id: e for e in dump.entities}
+    docs = {d.id: d for d in dump.documents}
+    groups: dict[str, list[Any]] = {}
+    for doc_id, rels in by_doc.items():
+        record = docs.get(doc_id, DocumentRecord(id=doc_id, title="", source=""))
+        facts = Facts(
+            document=Document(id=doc_id, source=record.source, title=record.title),
+            entities=tuple(
+                Entity(
+                    id=e.id,
+                    name=e.name,
+                    type=EntityType(e.type),
+                    aliases=e.aliases,
+                    equity=e.equity if e.attr_source in (None, doc_id) else None,
+                    total_assets=e.total_assets if e.attr_source in (None, doc_id) else None,
+                    deposits=e.deposits if e.attr_source in (None, doc_id) else None,
+                )
+                for e in (entities[i] for i in sorted(used[doc_id]) if i in entities)
+            ),
+            relations=tuple(
+                Relation(
+                    head=r.head,
+                    type=RelationType(r.type),
+                    tail=r.tail,
+                    confidence=r.confidence,
+                    evidence=(Evidence(text=r.evidence, start=r.start or 0, end=r.end or 0),),
+                    amount=r.amount,
+                    currency=r.currency,
+                    asset=r.asset,
+                    quantity=r.quantity,
+                    date=r.date,
+                    status=r.status,
+                    to=r.to,
+                    negated=r.negated,
+                    hedged=r.hedged,
+                    speaker=r.speaker,
+                )
+                for r in rels
+            ),
+        )
+        groups.setdefault(record.ingested_at, []).append(facts)
+    return sorted(groups.items())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from graph.commands._store import wait_option
+from graph.commands._store import open_cli_store, wait_option
 
 if TYPE_CHECKING:
     from graph.store.base import GraphDump
@@ -23,8 +23,6 @@ _STORE_HELP = (
 
 def _dump(store_url: str | None, wait: float = 0.0) -> GraphDump:
     """Open the store (``--store``, else the default embedded one) and return its dump."""
-    from graph.commands._store import open_cli_store
-
     with open_cli_store(store_url, write=False, wait=wait) as store:
         dump: GraphDump = store.dump()
     return dump
@@ -102,6 +100,50 @@ def _validate(
     typer.echo(report)
     typer.echo("fallout validate: the graph breaks the SHACL shapes (see above)", err=True)
     raise typer.Exit(1)
+
+
+def load_rdf(files: list[Path], store: str | None, *, batch_size: int | None, wait: float) -> None:
+    """Load Turtle or JSON-LD files in the project's ontology (``fallout load graph.ttl``).
+
+    Each file is read and checked whole before anything is written; each document keeps
+    the ingest time the file states, so an export loaded into an empty store exports
+    again as an isomorphic graph.
+    """
+    from graph.commands.store_cmds import _load_with_progress, _refuse, _report
+    from graph.load import INGESTED_AT
+    from graph.rdf import dump_to_facts, read_rdf
+    from graph.validation import check_facts
+
+    groups = []
+    problems = []
+    for file in files:
+        for stamp, items in dump_to_facts(read_rdf(file)):
+            for item in items:
+                problems += check_facts(item, file=str(file))
+            groups.append((stamp, items))
+    if problems:
+        _refuse(problems, "nothing was loaded")
+    with open_cli_store(store, write=True, wait=wait) as graph:
+        summary = None
+        for stamp, items in groups:
+            token = INGESTED_AT.set(stamp or None)
+            try:
+                done = _load_with_progress(graph, iter(items), len(items), batch_size)
+            finally:
+                INGESTED_AT.reset(token)
+            summary = done if summary is None else _add(summary, done)
+        if summary is not None:
+            _report(summary, graph)
+
+
+def _add(a: Any, b: Any) -> Any:
+    from graph.store.base import LoadSummary
+
+    return LoadSummary(
+        documents=a.documents + b.documents,
+        entities=a.entities + b.entities,
+        relations=a.relations + b.relations,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -102,7 +102,10 @@ def _refuse(problems: Sequence[Any], what: str) -> None:
 
 def load(
     facts: list[Path] = typer.Argument(
-        ..., help="Facts JSON files (fallout extract --json).", readable=False
+        ...,
+        help="Facts JSON files (fallout extract --json), or Turtle (.ttl) and JSON-LD "
+        "(.jsonld) files of fallout export.",
+        readable=False,
     ),
     store: str | None = typer.Option(None, "--store", "-s", help=_STORE_HELP),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=_BATCH_HELP),
@@ -115,7 +118,7 @@ def load(
         False, "--initial", help="Neo4j: first import into an empty database (CREATE only)."
     ),
 ) -> None:
-    """Load facts JSON, or a Parquet facts dataset directory, into the graph store.
+    """Load facts JSON, a Parquet facts dataset directory, or RDF, into the graph store.
 
     Idempotent: re-loading changes no count. Every JSON file is read and checked first
     (amounts >= 0, no self-loops, evidence for every relation, bounded nesting and
@@ -134,6 +137,13 @@ def load(
         return
     if initial or parallel > 1:
         raise ValueError("--initial and --parallel are for a dataset directory (extract --out)")
+    from graph.rdf import RDF_SUFFIXES
+
+    if any(f.suffix.lower() in RDF_SUFFIXES for f in facts):
+        from graph.commands.rdf_cmds import load_rdf
+
+        load_rdf(facts, store, batch_size=batch_size, wait=wait)
+        return
 
     try:
         items = read_checked_facts(facts)
