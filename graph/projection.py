@@ -110,6 +110,7 @@ class Projection:
     holding_assumed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     loan_assumed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     choice: str = "latest"
+    exposure_presence: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def figure(self, subject: str, field_: str) -> Figure:
         """Return the figure for ``subject`` and ``field_`` (``KeyError`` if none)."""
@@ -121,7 +122,11 @@ class Projection:
     def uncertainty(self) -> Uncertainty:
         """Masks of the assumed numbers, for :func:`graph.contagion.montecarlo.monte_carlo`."""
         return Uncertainty(
-            self.equity_assumed, self.exposure_assumed, self.holding_assumed, self.loan_assumed
+            self.equity_assumed,
+            self.exposure_assumed,
+            self.holding_assumed,
+            self.loan_assumed,
+            self.exposure_presence,
         )
 
     def assumed_figures(self) -> tuple[Figure, ...]:
@@ -329,9 +334,16 @@ class _Links:
     relations: dict[tuple[str, str], tuple[str, ...]] = field(
         default_factory=lambda: defaultdict(tuple)
     )
+    presence: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def add(self, e: _Edge, amount: float, assumed: bool, kind: str = "") -> None:
         key = (e.head, e.tail)
+        # an edge stated only in hedged sentences exists with its extraction confidence
+        if e.hedged:
+            conf = sum(r.confidence for r in e.statements) / len(e.statements)
+            self.presence[key] = min(self.presence.get(key, conf), conf)
+        else:
+            self.presence[key] = 1.0
         self.value[key] += amount
         if assumed:
             self.assumed[key] = True
@@ -825,6 +837,17 @@ def _mask(
     return out
 
 
+def _aligned(
+    values: Mapping[tuple[str, str], float], mat: sp.csr_array, ids: Sequence[str]
+) -> np.ndarray:
+    """Per stored entry of ``mat``, the value of its pair (1.0 where none is given)."""
+    out = np.ones(mat.nnz)
+    for i in range(mat.shape[0]):
+        for pos in range(int(mat.indptr[i]), int(mat.indptr[i + 1])):
+            out[pos] = values.get((ids[i], ids[int(mat.indices[pos])]), 1.0)
+    return out
+
+
 def _overridden(b: _Build) -> list[Figure]:
     """Mark figures whose statements an analyst overrode as assumed, with the rule."""
     if not b.overrides:
@@ -953,4 +976,5 @@ def project(
         holding_assumed=_mask(held.assumed, h_mat, b.ids, b.asset_ids),
         loan_assumed=np.array(coll.assumed, dtype=bool),
         choice=choice,
+        exposure_presence=_aligned(credit.presence, a_mat, b.ids),
     )

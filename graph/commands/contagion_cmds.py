@@ -11,7 +11,7 @@ from graph.errors import ContagionInputError
 
 __all__ = ["contagion_app", "parse_assignments", "parse_value", "register"]
 
-MODEL_HELP = "debtrank, eisenberg-noe, rogers-veraart, cascade, fire-sale or collateral."
+MODEL_HELP = "combined, debtrank, eisenberg-noe, rogers-veraart, cascade, fire-sale or collateral."
 SHOCK_HELP = "ID=FRACTION of equity lost (clearing models: of external assets); repeatable."
 FILES_HELP = "CSV, or Parquet when the name ends in .parquet"
 
@@ -94,16 +94,14 @@ def run(
     ] = False,
 ) -> None:
     """Run a contagion model on CSV or Parquet files and print the outcome."""
-    from graph.contagion import MODELS, PRICE_MODELS, run_model
+    from graph.contagion import PRICE_MODELS, model_key, run_model
     from graph.contagion.network import ExposureNetwork
 
-    key = model.strip().lower().replace("_", "-")
-    if key not in MODELS and key not in ("default-cascade", "threshold", "furfine"):
-        raise ContagionInputError(f"unknown model '{model}'; available: {', '.join(MODELS)}")
+    key = model_key(model)
     shocks = parse_assignments(shock or [], "--shock", numeric=True)
     price_shocks = parse_assignments(price or [], "--price", numeric=True)
     kwargs = parse_assignments(param or [], "--param", numeric=False)
-    for reserved in ("shocks", "defaults", "price_shocks"):
+    for reserved in ("shocks", "defaults", "price_shocks", "prices"):
         if reserved in kwargs:
             raise ContagionInputError(f"--param {reserved}: use --shock, --default or --price")
     network = ExposureNetwork.from_csv(nodes, exposures, holdings=holdings, prices=prices)

@@ -9,11 +9,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graph.contagion.collateral import collateral
+from graph.contagion.combined import Channels, combined
 from graph.contagion.debtrank import debtrank
 from graph.contagion.default_cascade import default_cascade
 from graph.contagion.eisenberg_noe import eisenberg_noe
 from graph.contagion.fire_sale import fire_sale
 from graph.contagion.network import CollateralLoan, ExposureNetwork
+from graph.contagion.params import DEFAULTS, PARAMETERS, translate
 from graph.contagion.result import (
     ContagionResult,
     LossSnapshot,
@@ -26,7 +28,10 @@ from graph.contagion.rogers_veraart import rogers_veraart
 from graph.errors import ContagionInputError
 
 __all__ = [
+    "DEFAULTS",
     "MODELS",
+    "PARAMETERS",
+    "Channels",
     "CollateralLoan",
     "ContagionResult",
     "ExposureNetwork",
@@ -37,11 +42,13 @@ __all__ = [
     "Round",
     "Transmission",
     "collateral",
+    "combined",
     "debtrank",
     "default_cascade",
     "eisenberg_noe",
     "fire_sale",
     "rogers_veraart",
+    "model_key",
     "run_model",
 ]
 
@@ -52,10 +59,27 @@ MODELS: Mapping[str, Callable[..., ContagionResult]] = {
     "cascade": default_cascade,
     "fire-sale": fire_sale,
     "collateral": collateral,
+    "combined": combined,
 }
 
-#: models that accept ``price_shocks``
-PRICE_MODELS: frozenset[str] = frozenset({"fire-sale", "collateral"})
+#: models that accept price shocks (``prices`` in the combined engine, else ``price_shocks``)
+PRICE_MODELS: frozenset[str] = frozenset({"combined", "fire-sale", "collateral"})
+
+
+def model_key(name: str) -> str:
+    """Return the :data:`MODELS` key of ``name`` (``_`` for ``-``, the cascade's other names).
+
+    Raises
+    ------
+    ContagionInputError
+        No model has that name.
+    """
+    key = name.strip().lower().replace("_", "-")
+    if key in ("default-cascade", "threshold", "furfine"):
+        key = "cascade"
+    if key not in MODELS:
+        raise ContagionInputError(f"unknown model '{name}'; available: {', '.join(MODELS)}")
+    return key
 
 
 def run_model(name: str, network: ExposureNetwork, **kwargs: Any) -> ContagionResult:
@@ -68,7 +92,8 @@ def run_model(name: str, network: ExposureNetwork, **kwargs: Any) -> ContagionRe
     network : ExposureNetwork
         The network to run on.
     **kwargs
-        Keyword arguments of the model (``shocks``, ``defaults``, its conventions).
+        Keyword arguments of the model (``shocks``, ``defaults``, its conventions),
+        under the names of :data:`PARAMETERS` or the old names it lists.
 
     Returns
     -------
@@ -86,14 +111,13 @@ def run_model(name: str, network: ExposureNetwork, **kwargs: Any) -> ContagionRe
     Traceback (most recent call last):
     graph.errors.ContagionInputError: unknown model 'debtrnk'; available: ...
     """
-    key = name.strip().lower().replace("_", "-")
-    if key in ("default-cascade", "threshold", "furfine"):
-        key = "cascade"
-    if key not in MODELS:
-        raise ContagionInputError(f"unknown model '{name}'; available: {', '.join(MODELS)}")
+    key = model_key(name)
     model = MODELS[key]
     import inspect
 
+    kwargs = translate(key, kwargs)
+    if key == "combined" and "price_shocks" in kwargs:
+        kwargs["prices"] = kwargs.pop("price_shocks")
     accepted = inspect.signature(model).parameters
     for k in kwargs:
         if k not in accepted:

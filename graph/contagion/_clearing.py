@@ -90,8 +90,10 @@ def clear(
     e0 = node_column(network, "external_assets", model)
     require_nonnegative(e0, ids, "external_assets")
     # outside debt not given (no column, or NaN) is none
-    x = np.zeros(n) if network.external_liabilities is None else np.asarray(
-        network.external_liabilities, dtype=np.float64
+    x = (
+        np.zeros(n)
+        if network.external_liabilities is None
+        else np.asarray(network.external_liabilities, dtype=np.float64)
     )
     x = np.where(np.isnan(x), 0.0, x)
     require_nonnegative(x, ids, "external_liabilities")
@@ -138,9 +140,7 @@ def clear(
             live = ~zero
             sol = np.zeros(d.size)
             if live.any():
-                sol_live = _solve_defaulters(
-                    pi, d[live], rhs[live], beta, cap[d[live]], max_iter
-                )
+                sol_live = _solve_defaulters(pi, d[live], rhs[live], beta, cap[d[live]], max_iter)
                 sol[live] = sol_live
             neg = live & (sol < 0.0)
             if not neg.any():
@@ -170,8 +170,18 @@ def clear(
         "payment_shortfall": float((pbar - total_paid).sum()),
         "rounds": float(wave),
     }
-    return finish(model, params, ids, rounds=rounds, paths=paths, defaulted=dead,
-                  equity_loss=eq_loss, relative_loss=h, payment=total_paid, totals=totals)
+    return finish(
+        model,
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=dead,
+        equity_loss=eq_loss,
+        relative_loss=h,
+        payment=total_paid,
+        totals=totals,
+    )
 
 
 def _relative_loss(

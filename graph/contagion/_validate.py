@@ -227,9 +227,7 @@ def text_column(table: pa.Table, column: str, file: str, what: str = "id") -> pa
     if arr.null_count or len(arr) and pc.any(pc.equal(pc.utf8_length(arr), 0)).as_py():
         blank = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
         k = int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0])
-        raise ContagionInputError(
-            f"{file} row {row_of(k, file)}, field '{column}': empty {what}"
-        )
+        raise ContagionInputError(f"{file} row {row_of(k, file)}, field '{column}': empty {what}")
     # the size bound of every id and name, shared with the facts (graph.validation)
     if len(arr) and pc.max(pc.utf8_length(arr)).as_py() > MAX_NAME_CHARS:
         long = pc.greater(pc.utf8_length(arr), MAX_NAME_CHARS)
@@ -252,8 +250,11 @@ def _floats(raw: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow.compute as pc
 
     kind = raw.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind) or (
-        pa.types.is_decimal(kind)
+    if (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_null(kind)
+        or (pa.types.is_decimal(kind))
     ):
         values = np.asarray(raw.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
         blank = np.asarray(raw.is_null().to_numpy(zero_copy_only=False), dtype=bool)
@@ -339,7 +340,6 @@ def positions(
     if bad.size:
         k = int(bad[0])
         raise ContagionInputError(
-            f"{file} row {row_of(k, file)}, field '{column}': "
-            f"unknown {kind} id '{arr[k].as_py()}'"
+            f"{file} row {row_of(k, file)}, field '{column}': unknown {kind} id '{arr[k].as_py()}'"
         )
     return pos

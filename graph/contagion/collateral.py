@@ -17,12 +17,14 @@ from graph.contagion._validate import (
     starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
 __all__ = ["collateral"]
 
 
+@accepts_old_names("collateral")
 def collateral(
     network: ExposureNetwork,
     *,
@@ -181,8 +183,15 @@ def collateral(
         return out
 
     price = prices()
-    rounds: list[Round] = [snapshot(0, ids, _h(e0, equity_now(price)), dead,
-                                    dict(zip(network.asset_ids, price.tolist(), strict=True)))]
+    rounds: list[Round] = [
+        snapshot(
+            0,
+            ids,
+            _h(e0, equity_now(price)),
+            dead,
+            dict(zip(network.asset_ids, price.tolist(), strict=True)),
+        )
+    ]
     paths: list[Transmission] = []
     t = 0
     while True:
@@ -199,9 +208,11 @@ def collateral(
         used += np.bincount(borrower, weights=np.where(pays, need, 0.0), minlength=n)
         new_issuers = (issuer_of >= 0) & ~issuer_hit
         new_issuers[new_issuers] = (dead | newly_dead)[issuer_of[new_issuers]]
-        if not newly_dead.any() and not new_issuers.any() and not (
-            open_loan & dead[borrower]
-        ).any():
+        if (
+            not newly_dead.any()
+            and not new_issuers.any()
+            and not (open_loan & dead[borrower]).any()
+        ):
             break
         t += 1
         if t > max_rounds:
@@ -210,8 +221,9 @@ def collateral(
         before = price
         # lenders seize and sell the collateral of defaulted borrowers
         seize = open_loan & dead[borrower]
-        sold_now = np.bincount(asset[seize], weights=qty[seize] * p0[asset[seize]],
-                               minlength=k_assets)
+        sold_now = np.bincount(
+            asset[seize], weights=qty[seize] * p0[asset[seize]], minlength=k_assets
+        )
         sold += sold_now
         issuer_hit |= new_issuers
         price = prices()
@@ -221,13 +233,32 @@ def collateral(
         open_loan &= ~seize
         loss_edges = sp.csr_array((shortfall, (lender, borrower)), shape=(n, n))
         paths.extend(transmissions(t, loss_edges, ids, "collateral", min_loss=0.0))
-        paths.extend(_price_paths(t, held_units, before - price, issuer_of,
-                                           new_issuers, seize, borrower, asset, qty, ids))
+        paths.extend(
+            _price_paths(
+                t,
+                held_units,
+                before - price,
+                issuer_of,
+                new_issuers,
+                seize,
+                borrower,
+                asset,
+                qty,
+                ids,
+            )
+        )
         eq = equity_now(price)
         now_dead = (eq <= 0) & ~dead
         dead |= now_dead
-        rounds.append(snapshot(t, ids, _h(e0, eq), newly_dead | now_dead,
-                               dict(zip(network.asset_ids, price.tolist(), strict=True))))
+        rounds.append(
+            snapshot(
+                t,
+                ids,
+                _h(e0, eq),
+                newly_dead | now_dead,
+                dict(zip(network.asset_ids, price.tolist(), strict=True)),
+            )
+        )
     eq = equity_now(price)
     h = _h(e0, eq)
     totals = {
@@ -238,8 +269,18 @@ def collateral(
         "value_sold": float(sold.sum()),
         "rounds": float(t),
     }
-    return finish("collateral", params, ids, rounds=rounds, paths=paths, defaulted=dead,
-                  equity_loss=e0 * h, relative_loss=h, payment=None, totals=totals)
+    return finish(
+        "collateral",
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=dead,
+        equity_loss=e0 * h,
+        relative_loss=h,
+        payment=None,
+        totals=totals,
+    )
 
 
 def _h(e0: np.ndarray, equity: np.ndarray) -> np.ndarray:
@@ -264,9 +305,11 @@ def _price_paths(
     n, k_assets = held_units.shape
     holder_loss = sp.csr_array(held_units @ sp.diags_array(np.maximum(drop, 0.0)))
     # source weights per asset: the issuer when it has just failed, else the sellers
-    src = sp.csr_array(
-        (qty[seize], (asset[seize], borrower[seize])), shape=(k_assets, n)
-    ).toarray() if seize.any() else np.zeros((k_assets, n))
+    src = (
+        sp.csr_array((qty[seize], (asset[seize], borrower[seize])), shape=(k_assets, n)).toarray()
+        if seize.any()
+        else np.zeros((k_assets, n))
+    )
     iss = np.flatnonzero(new_issuers)
     src[iss] = 0.0
     src[iss, issuer_of[iss]] = 1.0

@@ -21,6 +21,7 @@ from graph.contagion.channels.market import fire_sales, sell
 from graph.contagion.channels.ownership import Ownership, OwnershipLink
 from graph.contagion.channels.state import Book, State
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import DEFAULTS, accepts_old_names
 from graph.contagion.result import ContagionResult, NodeOutcome, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
@@ -72,10 +73,10 @@ def _check(p: dict[str, Any]) -> None:
         "default_threshold",
     ):
         require_fraction(f"parameter {name}", p[name])
-    if not 0.0 < p["ltv_reset"] <= p["ltv_trigger"]:
+    if not 0.0 < p["ltv_target"] <= p["ltv_trigger"]:
         raise ContagionInputError(
-            f"parameters ltv_reset={p['ltv_reset']!r}, ltv_trigger={p['ltv_trigger']!r}; "
-            "expected 0 < ltv_reset <= ltv_trigger"
+            f"parameters ltv_target={p['ltv_target']!r}, ltv_trigger={p['ltv_trigger']!r}; "
+            "expected 0 < ltv_target <= ltv_trigger"
         )
     require_choice("parameter impact", p["impact"], IMPACTS)
     if p["max_rounds"] < 1:
@@ -105,7 +106,7 @@ class _Engine:
         )
         self.issuer = Issuer(network.issuers, ch.issuer_relations, index, aindex, p["issuer_drop"])
         self.margin = Margin(
-            network.loans, index, aindex, self.st.p0, p["ltv_trigger"], p["ltv_reset"]
+            network.loans, index, aindex, self.st.p0, p["ltv_trigger"], p["ltv_target"]
         )
         self.ownership = Ownership(ch.ownership, index)
         self.rounds: list[Round] = []
@@ -193,6 +194,7 @@ class _Engine:
         )
 
 
+@accepts_old_names("combined")
 def combined(
     network: ExposureNetwork,
     *,
@@ -200,16 +202,16 @@ def combined(
     shocks: Mapping[str, float] | None = None,
     prices: Mapping[str, float] | None = None,
     channels: Channels | None = None,
-    recovery: float = 0.4,
-    deposit_recovery: float = 0.4,
-    issuer_drop: float = 0.8,
-    ltv_trigger: float = 0.9,
-    ltv_reset: float = 0.7,
-    impact: str = "exponential",
-    fire_sale_fraction: float = 1.0,
-    default_threshold: float = 1.0,
+    recovery: float = DEFAULTS["recovery"],
+    deposit_recovery: float = DEFAULTS["deposit_recovery"],
+    issuer_drop: float = DEFAULTS["issuer_drop"],
+    ltv_trigger: float = DEFAULTS["ltv_trigger"],
+    ltv_target: float = DEFAULTS["ltv_target"],
+    impact: str = DEFAULTS["impact"],
+    fire_sale_fraction: float = DEFAULTS["fire_sale_fraction"],
+    default_threshold: float = DEFAULTS["default_threshold"],
     tol: float = 1e-9,
-    max_rounds: int = 100,
+    max_rounds: int = DEFAULTS["max_rounds"],
 ) -> ContagionResult:
     r"""Run credit, deposit, price, collateral and ownership contagion together.
 
@@ -223,7 +225,7 @@ def combined(
       ``issuer_drop``;
     - **fire sales**: a defaulted holder sells ``fire_sale_fraction`` of its tokens;
     - **collateral**: a loan whose loan-to-value :math:`L/(qp)` exceeds ``ltv_trigger``
-      gets a margin call of :math:`L - \text{ltv\_reset}\,qp`; the borrower meets it when
+      gets a margin call of :math:`L - \text{ltv\_target}\,qp`; the borrower meets it when
       its remaining equity covers it (cash posted reduces the loan), otherwise it
       defaults, and the lender sells the collateral and loses
       :math:`\max(L - q p', 0)(1 - R)` at the post-sale price :math:`p'`; a defaulted
@@ -257,8 +259,9 @@ def combined(
         Recovery rates on loans and deposits of a defaulted debtor, in [0, 1].
     issuer_drop : float
         Fall of a token's price when its issuer defaults, in [0, 1].
-    ltv_trigger, ltv_reset : float
-        Loan-to-value that triggers a margin call, and the level the call restores.
+    ltv_trigger, ltv_target : float
+        Loan-to-value that triggers a margin call, and the level the call restores
+        (the old name ``ltv_reset`` is accepted).
     impact : {"exponential", "linear"}
         Price impact of sales.
     fire_sale_fraction : float
@@ -318,7 +321,7 @@ def combined(
         "deposit_recovery": deposit_recovery,
         "issuer_drop": issuer_drop,
         "ltv_trigger": ltv_trigger,
-        "ltv_reset": ltv_reset,
+        "ltv_target": ltv_target,
         "impact": impact,
         "fire_sale_fraction": fire_sale_fraction,
         "default_threshold": default_threshold,

@@ -19,6 +19,7 @@ from graph.contagion._validate import (
     starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
@@ -70,6 +71,7 @@ def node_weights(
     return (w / total if total > 0 else np.full(network.n, 1.0 / max(network.n, 1))), used
 
 
+@accepts_old_names("debtrank")
 def debtrank(
     network: ExposureNetwork,
     *,
@@ -182,9 +184,18 @@ def debtrank(
     ids = network.ids
     h0 = initial_stress(network, shocks, defaults)
     if network.n == 0:
-        return finish("debtrank", params, ids, rounds=(), paths=(), defaulted=h0 > 0,
-                      equity_loss=h0, relative_loss=h0, payment=None,
-                      totals={"debtrank": 0.0, "original_stress": 0.0})
+        return finish(
+            "debtrank",
+            params,
+            ids,
+            rounds=(),
+            paths=(),
+            defaulted=h0 > 0,
+            equity_loss=h0,
+            relative_loss=h0,
+            payment=None,
+            totals={"debtrank": 0.0, "original_stress": 0.0},
+        )
     equity, insolvent = starting_equity(network, "debtrank")
     h0[insolvent] = 1.0
     if network.exposures.nnz and network.exposures.data.min() < 0:
@@ -234,5 +245,15 @@ def debtrank(
             )
     h = np.minimum(u, 1.0)
     totals = stress_totals("debtrank", w, equity, u, h0, dead, h0 >= default_threshold, t)
-    return finish("debtrank", params, ids, rounds=rounds, paths=paths, defaulted=dead,
-                  equity_loss=equity * h, relative_loss=h, payment=None, totals=totals)
+    return finish(
+        "debtrank",
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=dead,
+        equity_loss=equity * h,
+        relative_loss=h,
+        payment=None,
+        totals=totals,
+    )

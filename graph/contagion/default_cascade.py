@@ -18,19 +18,21 @@ from graph.contagion._validate import (
 )
 from graph.contagion.debtrank import node_weights
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError
 
 __all__ = ["default_cascade"]
 
 
+@accepts_old_names("cascade")
 def default_cascade(
     network: ExposureNetwork,
     *,
     shocks: Mapping[str, float] | None = None,
     defaults: Iterable[str] = (),
-    lgd: float | None = None,
-    threshold: float = 1.0,
+    recovery: float | None = None,
+    default_threshold: float = 1.0,
     weighting: str = "auto",
     tol: float = 1e-12,
     max_rounds: int | None = None,
@@ -45,16 +47,17 @@ def default_cascade(
         Initial relative equity loss per node id, each in [0, 1].
     defaults : iterable of str
         Ids that default at the start.
-    lgd : float, optional
-        Loss given default, the fraction of an exposure lost when the debtor defaults.
-        ``None`` uses ``1 - recovery`` per exposure when ``exposures.csv`` has a
-        ``recovery`` column, and 1 otherwise.
-    threshold : float
-        A node defaults when its relative equity loss reaches ``threshold`` (in (0, 1]).
+    recovery : float, optional
+        Share of an exposure recovered when the debtor defaults (the old ``lgd=x`` is
+        ``recovery=1 - x``). ``None`` uses the per-exposure ``recovery`` column of
+        ``exposures.csv`` when there is one, and 0 otherwise.
+    default_threshold : float
+        A node defaults when its relative equity loss reaches this (in (0, 1]); the old
+        name ``threshold`` is accepted.
     weighting : {"auto", "weight", "equity", "equal"}
         Weights of the additional-stress total (as in DebtRank).
     tol : float
-        Tolerance of the default test: ``u_i >= threshold - tol``.
+        Tolerance of the default test: ``u_i >= default_threshold - tol``.
     max_rounds : int, optional
         Stop after this many waves (``None``: until no new default; at most ``n``).
 
@@ -81,10 +84,11 @@ def default_cascade(
         \qquad D_{t+1} = \{ i : u_i(t+1) \ge \theta \}.
 
     A defaulted debtor hits each creditor once, in the wave after it defaults; a node that
-    is shocked without defaulting passes nothing on. With ``lgd=1, threshold=1`` this is
-    the ``threshold`` method of the NetworkRiskMeasures R package. A node with negative
-    equity is insolvent before the shock: it starts in default (not counted among the
-    additional defaults) and hits its creditors in the first wave.
+    is shocked without defaulting passes nothing on. With ``recovery=0`` and
+    ``default_threshold=1`` this is the ``threshold`` method of the NetworkRiskMeasures R
+    package. A node with negative equity is insolvent before the shock: it starts in
+    default (not counted among the additional defaults) and hits its creditors in the
+    first wave.
 
     References
     ----------
@@ -103,18 +107,18 @@ def default_cascade(
     >>> [n.defaulted for n in r.nodes], round(r.node("c").relative_loss, 2)
     ([True, True, False], 0.75)
     """
-    if lgd is not None:
-        require_fraction("lgd", lgd)
+    lgd = None if recovery is None else 1.0 - require_fraction("recovery", recovery)
+    threshold = default_threshold
     if not 0.0 < threshold <= 1.0:
-        raise ContagionInputError(f"threshold is {threshold!r}; expected a number in (0, 1]")
+        raise ContagionInputError(
+            f"default_threshold is {threshold!r}; expected a number in (0, 1]"
+        )
     require_positive("tol", tol, allow_zero=True)
-    w, used = (
-        node_weights(network, weighting, "cascade") if network.n else (np.zeros(0), weighting)
-    )
+    w, used = node_weights(network, weighting, "cascade") if network.n else (np.zeros(0), weighting)
     per_edge = lgd is None and network.recovery is not None
     params = {
         "lgd": "1 - recovery" if per_edge else (1.0 if lgd is None else float(lgd)),
-        "threshold": float(threshold),
+        "default_threshold": float(threshold),
         "weighting": used,
         "orientation": "exposures[creditor, debtor]",
         "tol": tol,
@@ -158,5 +162,15 @@ def default_cascade(
         rounds.append(snapshot(t, ids, np.minimum(u, 1.0), fresh))
     h = np.minimum(u, 1.0)
     totals = stress_totals("stress", w, equity, u, h0, dead, h0 >= threshold - tol, t)
-    return finish("cascade", params, ids, rounds=rounds, paths=paths, defaulted=dead,
-                  equity_loss=equity * h, relative_loss=h, payment=None, totals=totals)
+    return finish(
+        "cascade",
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=dead,
+        equity_loss=equity * h,
+        relative_loss=h,
+        payment=None,
+        totals=totals,
+    )

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Mapping
 
 from graph.contagion._clearing import clear
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult
 
 __all__ = ["eisenberg_noe"]
 
 
+@accepts_old_names("eisenberg-noe")
 def eisenberg_noe(
     network: ExposureNetwork,
     *,
@@ -18,7 +20,7 @@ def eisenberg_noe(
     defaults: Iterable[str] = (),
     external_liabilities: str = "pari-passu",
     tol: float = 1e-12,
-    max_iter: int = 100_000,
+    max_rounds: int = 100_000,
 ) -> ContagionResult:
     r"""Clear the interbank system: who pays what when some cannot pay in full.
 
@@ -37,7 +39,7 @@ def eisenberg_noe(
         the interbank creditors.
     tol : float
         Relative tolerance of the default test (scaled by the largest obligation).
-    max_iter : int
+    max_rounds : int
         Iterations allowed when a ring of defaulters makes the linear system singular.
 
     Returns
@@ -51,7 +53,7 @@ def eisenberg_noe(
     ContagionInputError
         A missing column, an unknown id, a shock outside [0, 1], a negative amount.
     ConvergenceError
-        A singular ring of defaulters does not settle within ``max_iter`` iterations.
+        A singular ring of defaulters does not settle within ``max_rounds`` iterations.
 
     Notes
     -----
@@ -95,5 +97,5 @@ def eisenberg_noe(
         beta=1.0,
         external_liabilities=external_liabilities,
         tol=tol,
-        max_iter=max_iter,
+        max_iter=max_rounds,
     )

@@ -19,12 +19,14 @@ from graph.contagion._validate import (
     starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
 __all__ = ["fire_sale"]
 
 
+@accepts_old_names("fire-sale")
 def fire_sale(
     network: ExposureNetwork,
     *,
@@ -32,7 +34,7 @@ def fire_sale(
     defaults: Iterable[str] = (),
     price_shocks: Mapping[str, float] | None = None,
     impact: str = "linear",
-    threshold: float = 0.0,
+    sale_threshold: float = 0.0,
     tol: float = 1e-12,
     max_rounds: int = 1000,
 ) -> ContagionResult:
@@ -52,7 +54,7 @@ def fire_sale(
     impact : {"linear", "exponential"}
         Price impact of cumulative sales :math:`S_k` (valued at initial prices):
         :math:`1 - S_k / D_k` or :math:`e^{-S_k / D_k}`, with depth :math:`D_k`.
-    threshold : float
+    sale_threshold : float
         A node sells only once it has lost more than this fraction of its equity.
     tol : float
         Stop when no node's cumulative sales grow by more than ``tol`` (relative).
@@ -76,7 +78,7 @@ def fire_sale(
     -----
     Node ``i`` holds :math:`q_{ik}` units of asset ``k``. It targets the leverage it had
     before the shock, :math:`\lambda_i = V_i(0) / E_i(0)` (holdings over equity), as in
-    Greenwood, Landier and Thesmar; once its loss exceeds ``threshold`` it sells, pro
+    Greenwood, Landier and Thesmar; once its loss exceeds ``sale_threshold`` it sells, pro
     rata across its holdings, the value needed to restore it:
 
     .. math::
@@ -112,11 +114,11 @@ def fire_sale(
     (0.609, True)
     """
     require_choice("impact", impact, ("linear", "exponential"))
-    require_fraction("threshold", threshold)
+    require_fraction("sale_threshold", sale_threshold)
     require_positive("tol", tol)
     params = {
         "impact": impact,
-        "threshold": float(threshold),
+        "sale_threshold": float(sale_threshold),
         "sales": "restore initial leverage (holdings / equity); liquidate at zero equity",
         "sale_price": "market-clearing price of the round (all units sold so far)",
         "price_shocks": dict(price_shocks or {}),
@@ -154,13 +156,14 @@ def fire_sale(
 
     held, equity, h = state(price)
     dead = (equity <= 0) & ((e0 > 0) | (h0 >= 1))
-    rounds.append(snapshot(0, ids, h, dead, dict(zip(network.asset_ids, price.tolist(),
-                                                     strict=True))))
+    rounds.append(
+        snapshot(0, ids, h, dead, dict(zip(network.asset_ids, price.tolist(), strict=True)))
+    )
     t = 0
     while True:
         keep = np.multiply(target, equity, out=np.zeros_like(held), where=equity > 0)
         want = np.where(equity <= 0, held, np.maximum(0.0, held - keep))
-        want = np.where((h > threshold) | (equity <= 0), want, 0.0)
+        want = np.where((h > sale_threshold) | (equity <= 0), want, 0.0)
         frac_now = np.divide(want, held, out=np.zeros_like(want), where=held > 0)
         add = (1.0 - sold_frac) * np.clip(frac_now, 0.0, 1.0)
         if not np.any(add > tol):
@@ -176,8 +179,10 @@ def fire_sale(
         drop = price - new_price
         # holders' mark-to-market losses this round, attributed to sellers by units sold
         share = sp.csr_array(
-            units_sold @ sp.diags_array(np.divide(1.0, per_asset, out=np.zeros_like(per_asset),
-                                                  where=per_asset > 0))
+            units_sold
+            @ sp.diags_array(
+                np.divide(1.0, per_asset, out=np.zeros_like(per_asset), where=per_asset > 0)
+            )
         )
         holder_loss = sp.csr_array(
             sp.diags_array(1.0 - sold_frac + add) @ units @ sp.diags_array(drop)
@@ -186,8 +191,11 @@ def fire_sale(
         price = new_price
         held, equity, h = state(price)
         now = (equity <= 0) & ((e0 > 0) | (h0 >= 1))
-        rounds.append(snapshot(t, ids, h, now & ~dead,
-                               dict(zip(network.asset_ids, price.tolist(), strict=True))))
+        rounds.append(
+            snapshot(
+                t, ids, h, now & ~dead, dict(zip(network.asset_ids, price.tolist(), strict=True))
+            )
+        )
         dead |= now
     totals = {
         "equity_loss": float(np.minimum(e0, e0 - equity).clip(min=0).sum()),
@@ -195,5 +203,15 @@ def fire_sale(
         "value_sold": float(sold_asset @ p0),
         "rounds": float(t),
     }
-    return finish("fire-sale", params, ids, rounds=rounds, paths=paths, defaulted=dead,
-                  equity_loss=e0 * h, relative_loss=h, payment=None, totals=totals)
+    return finish(
+        "fire-sale",
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=dead,
+        equity_loss=e0 * h,
+        relative_loss=h,
+        payment=None,
+        totals=totals,
+    )

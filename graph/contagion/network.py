@@ -194,7 +194,9 @@ class ExposureNetwork:
         n = len(ids)
         node_values = {
             c: numeric_column(
-                nf, c, nodes_name,
+                nf,
+                c,
+                nodes_name,
                 nonnegative=c != "equity",
                 blank=0.0 if c == "external_liabilities" else math.nan,
             )
@@ -224,7 +226,9 @@ class ExposureNetwork:
             recovered.sum_duplicates()
             recovery = recovered.copy()
             recovery.data = np.divide(
-                recovered.data, matrix.data, out=np.zeros_like(matrix.data),
+                recovered.data,
+                matrix.data,
+                out=np.zeros_like(matrix.data),
                 where=matrix.data > 0,
             )
         loans: tuple[CollateralLoan, ...] = ()
@@ -242,9 +246,7 @@ class ExposureNetwork:
             depth = numeric_column(pf, "depth", pr_name)
             if "issuer" in pf.column_names:
                 known = set(ids)
-                for k, (a, iss) in enumerate(
-                    zip(asset_ids, pf["issuer"].to_pylist(), strict=True)
-                ):
+                for k, (a, iss) in enumerate(zip(asset_ids, pf["issuer"].to_pylist(), strict=True)):
                     if isinstance(iss, str) and iss.strip():
                         if iss not in known:
                             raise ContagionInputError(

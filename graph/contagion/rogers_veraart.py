@@ -6,11 +6,13 @@ from collections.abc import Iterable, Mapping
 
 from graph.contagion._clearing import clear
 from graph.contagion.network import ExposureNetwork
+from graph.contagion.params import accepts_old_names
 from graph.contagion.result import ContagionResult
 
 __all__ = ["rogers_veraart"]
 
 
+@accepts_old_names("rogers-veraart")
 def rogers_veraart(
     network: ExposureNetwork,
     *,
@@ -20,7 +22,7 @@ def rogers_veraart(
     beta: float = 1.0,
     external_liabilities: str = "pari-passu",
     tol: float = 1e-12,
-    max_iter: int = 100_000,
+    max_rounds: int = 100_000,
 ) -> ContagionResult:
     r"""Clear the system when a defaulted node realises only part of its assets.
 
@@ -41,7 +43,7 @@ def rogers_veraart(
         How outside creditors rank against the other nodes (see :func:`eisenberg_noe`).
     tol : float
         Relative tolerance of the default test.
-    max_iter : int
+    max_rounds : int
         Iterations allowed when the defaulters' linear system is singular.
 
     Returns
@@ -54,7 +56,7 @@ def rogers_veraart(
     ContagionInputError
         A missing column, an unknown id, ``alpha`` or ``beta`` or a shock outside [0, 1].
     ConvergenceError
-        A singular ring of defaulters does not settle within ``max_iter`` iterations.
+        A singular ring of defaulters does not settle within ``max_rounds`` iterations.
 
     Notes
     -----
@@ -95,6 +97,6 @@ def rogers_veraart(
         beta=beta,
         external_liabilities=external_liabilities,
         tol=tol,
-        max_iter=max_iter,
+        max_iter=max_rounds,
         extra_params={"alpha": float(alpha), "beta": float(beta)},
     )

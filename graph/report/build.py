@@ -14,6 +14,7 @@ from graph.contagion.result import ContagionResult, Transmission
 from graph.projection import Figure, Projection
 from graph.report.limits import LeftOut, ReportLimits
 from graph.scenario import Scenario, ScenarioRun
+from graph.sensitivity import Sensitivity
 from graph.store.base import GraphDump
 
 __all__ = [
@@ -141,6 +142,10 @@ class Report:
     figure_nodes: Mapping[str, str] = field(default_factory=dict)
     left_out: Mapping[str, LeftOut] = field(default_factory=dict)
     unaffected: int = 0
+    summary: str = ""
+    stated_share: Mapping[str, float] = field(default_factory=dict)
+    sensitivity: tuple[dict[str, Any], ...] = ()
+    conflicts: tuple[Figure, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (used by tests and the app)."""
@@ -160,8 +165,9 @@ class Report:
 def _figures_for(
     by_subject: Mapping[str, list[Figure]], source: str, target: str
 ) -> tuple[Figure, ...]:
-    keys = dict.fromkeys((f"{target}->{source}", f"{source}->{target}", f"{target}:{source}",
-                          f"{source}:{target}"))
+    keys = dict.fromkeys(
+        (f"{target}->{source}", f"{source}->{target}", f"{target}:{source}", f"{source}:{target}")
+    )
     return tuple(f for k in keys for f in by_subject.get(k, ()))
 
 
@@ -211,8 +217,7 @@ def _series(
     """Cumulative loss and defaults per round: the first rounds and the last one."""
     index, equity = projection.network.index(), projection.network.equity
     rounds = list(result.rounds)
-    keep = rounds if len(rounds) <= limits.rounds else [
-        *rounds[: limits.rounds - 1], rounds[-1]]
+    keep = rounds if len(rounds) <= limits.rounds else [*rounds[: limits.rounds - 1], rounds[-1]]
     kept = {id(r) for r in keep}
     series: list[RoundPoint] = []
     seen = 0
@@ -220,17 +225,23 @@ def _series(
         seen += len(rnd.new_defaults)
         if id(rnd) not in kept:
             continue
-        total = sum(float(h) * float(equity[index[k]])
-                    for k, h in rnd.relative_loss.items() if k in index)
+        total = sum(
+            float(h) * float(equity[index[k]]) for k, h in rnd.relative_loss.items() if k in index
+        )
         named = tuple(rnd.new_defaults[: limits.names_per_round])
-        series.append(RoundPoint(rnd.index, named, seen, total,
-                                 more_defaults=len(rnd.new_defaults) - len(named)))
+        series.append(
+            RoundPoint(
+                rnd.index, named, seen, total, more_defaults=len(rnd.new_defaults) - len(named)
+            )
+        )
     order = f"the first {limits.rounds - 1} and the last"
     return tuple(series), LeftOut("rounds", len(keep), len(rounds), order)
 
 
 def _evidence(
-    relations: Mapping[str, Any], documents: Mapping[str, Any], rel_ids: tuple[str, ...],
+    relations: Mapping[str, Any],
+    documents: Mapping[str, Any],
+    rel_ids: tuple[str, ...],
     limit: int,
 ) -> tuple[tuple[EdgeEvidence, ...], int]:
     """Return the most confident ``limit`` statements of an edge, and how many are not."""
@@ -239,17 +250,19 @@ def _evidence(
     quoted = []
     for rel in found[:limit]:
         doc = documents.get(rel.document_id)
-        quoted.append(EdgeEvidence(
-            relation_id=rel.id,
-            relation_type=rel.type,
-            text=rel.evidence,
-            document_id=rel.document_id,
-            document_title=doc.title if doc else "",
-            document_source=doc.source if doc else "",
-            confidence=rel.confidence,
-            hedged=rel.hedged,
-            speaker=rel.speaker,
-        ))
+        quoted.append(
+            EdgeEvidence(
+                relation_id=rel.id,
+                relation_type=rel.type,
+                text=rel.evidence,
+                document_id=rel.document_id,
+                document_title=doc.title if doc else "",
+                document_source=doc.source if doc else "",
+                confidence=rel.confidence,
+                hedged=rel.hedged,
+                speaker=rel.speaker,
+            )
+        )
     return tuple(quoted), len(found) - len(quoted)
 
 
@@ -297,19 +310,21 @@ def _edges(
         group = grouped[keys[k]]
         rel_ids = tuple(dict.fromkeys(r for s in group for r in s.relation_ids))
         quoted, more = _evidence(relations, documents, rel_ids, limits.statements)
-        edges.append(LossEdge(
-            source=src,
-            target=tgt,
-            source_name=names.get(src, src),
-            target_name=names.get(tgt, tgt),
-            channel=channel,
-            rounds=tuple(sorted({s.round for s in group})),
-            loss=losses[k],
-            relation_ids=rel_ids,
-            evidence=quoted,
-            figures=_figures_for(by_subject, src, tgt),
-            more_statements=more,
-        ))
+        edges.append(
+            LossEdge(
+                source=src,
+                target=tgt,
+                source_name=names.get(src, src),
+                target_name=names.get(tgt, tgt),
+                channel=channel,
+                rounds=tuple(sorted({s.round for s in group})),
+                loss=losses[k],
+                relation_ids=rel_ids,
+                evidence=quoted,
+                figures=_figures_for(by_subject, src, tgt),
+                more_statements=more,
+            )
+        )
     drawn = tuple(edges[: limits.figure_edges])  # ``chosen`` is largest loss first
     edges.sort(key=lambda e: (min(e.rounds), -e.loss))
     total = float(sum(losses))
@@ -319,8 +334,14 @@ def _edges(
         tuple(edges),
         drawn,
         LeftOut("edges that carried loss", len(edges), len(keys), order, shown, total),
-        LeftOut("edges that carried loss", len(drawn), len(keys), order,
-                float(sum(e.loss for e in drawn)), total),
+        LeftOut(
+            "edges that carried loss",
+            len(drawn),
+            len(keys),
+            order,
+            float(sum(e.loss for e in drawn)),
+            total,
+        ),
     )
 
 
@@ -331,12 +352,21 @@ def _paths(
     top = heapq.nlargest(limits.paths, steps, key=lambda s: s.loss)
     top.sort(key=lambda s: (s.round, -s.loss))
     rows = tuple(
-        {**s.to_dict(), "source_name": names.get(s.source, s.source),
-         "target_name": names.get(s.target, s.target)}
+        {
+            **s.to_dict(),
+            "source_name": names.get(s.source, s.source),
+            "target_name": names.get(s.target, s.target),
+        }
         for s in top
     )
-    cut = LeftOut("loss steps", len(top), len(steps), "largest loss first",
-                  float(sum(s.loss for s in top)), float(sum(s.loss for s in steps)))
+    cut = LeftOut(
+        "loss steps",
+        len(top),
+        len(steps),
+        "largest loss first",
+        float(sum(s.loss for s in top)),
+        float(sum(s.loss for s in steps)),
+    )
     return rows, cut
 
 
@@ -345,10 +375,45 @@ def _assumed(
 ) -> tuple[tuple[Figure, ...], LeftOut]:
     """Assumed numbers: those the report's rows and edges rest on first, then the largest."""
     figures = projection.assumed_figures()
-    shown = tuple(heapq.nsmallest(
-        limits.rows, figures, key=lambda f: (f.subject not in about, -abs(f.value))))
-    return shown, LeftOut("assumed numbers", len(shown), len(figures),
-                          "those the rows and edges above rest on first, then the largest")
+    shown = tuple(
+        heapq.nsmallest(limits.rows, figures, key=lambda f: (f.subject not in about, -abs(f.value)))
+    )
+    return shown, LeftOut(
+        "assumed numbers",
+        len(shown),
+        len(figures),
+        "those the rows and edges above rest on first, then the largest",
+    )
+
+
+def _summary(
+    text: str,
+    headline: Mapping[str, float],
+    share: Mapping[str, float],
+    mc: MonteCarloResult | None,
+) -> str:
+    """Return the first paragraph: the outcome, its range, and how much of it is stated."""
+    from graph.report.render import money
+
+    defaults = int(headline["defaults"])
+    out = (
+        f"{text}: {defaults} default{'s' if defaults != 1 else ''}, "
+        f"{money(headline['total_loss'])} of equity lost"
+    )
+    if mc is not None:
+        lo, mid, hi = mc.total_loss_percentiles
+        out += (
+            f" (90% range {money(lo)} to {money(hi)}, median {money(mid)}, over "
+            f"{mc.scenarios} samples of the uncertain numbers, seed {mc.seed})"
+        )
+    else:
+        out += " (a point estimate: no ranges)"
+    return out + (
+        f". The text states {share['equity']:.0%} of the equity and "
+        f"{share['exposure']:.0%} of the exposures by value that this rests on "
+        f"({int(share['stated'])} numbers stated, {int(share['assumed'])} assumed); "
+        "every assumed number is marked as such below."
+    )
 
 
 def build_report(
@@ -360,6 +425,7 @@ def build_report(
     monte_carlo: MonteCarloResult | None = None,
     title: str | None = None,
     limits: ReportLimits | None = None,
+    sensitivity: tuple[Sensitivity, ...] = (),
 ) -> Report:
     """Gather what a report shows from the graph, the projection and a model result.
 
@@ -380,6 +446,8 @@ def build_report(
     limits : ReportLimits, optional
         Caps on each section (by default :class:`ReportLimits()`); what a cap leaves
         out is counted in ``Report.left_out``.
+    sensitivity : tuple of Sensitivity
+        The numbers that move the total loss most (:func:`graph.sensitivity.sensitivity`).
 
     Returns
     -------
@@ -395,8 +463,7 @@ def build_report(
     ranking = _ranking(result, projection, by_subject, mc)
     hit = [r for r in ranking if r.hit]
     series, rounds_cut = _series(result, projection, limits)
-    edges, drawn, evidence_cut, figure_cut = _edges(dump, result.paths, names, by_subject,
-                                                    limits)
+    edges, drawn, evidence_cut, figure_cut = _edges(dump, result.paths, names, by_subject, limits)
     paths, paths_cut = _paths(result.paths, names, limits)
     about = {r.id for r in hit[: limits.ranking]}
     about.update(f.subject for e in edges for f in e.figures)
@@ -404,25 +471,35 @@ def build_report(
     assumptions = tuple(a.to_dict() for a in projection.assumptions)
     ignored = tuple(projection.ignored)
     left_out = {
-        "ranking": LeftOut("entities hit", min(len(hit), limits.ranking), len(hit),
-                           "largest loss first"),
+        "ranking": LeftOut(
+            "entities hit", min(len(hit), limits.ranking), len(hit), "largest loss first"
+        ),
         "rounds": rounds_cut,
         "paths": paths_cut,
         "figure": figure_cut,
         "evidence": evidence_cut,
         "assumed_figures": assumed_cut,
-        "assumptions": LeftOut("assumption rules", min(len(assumptions), limits.rows),
-                               len(assumptions)),
-        "ignored": LeftOut("statements kept out of the network", min(len(ignored), limits.rows),
-                           len(ignored)),
+        "assumptions": LeftOut(
+            "assumption rules", min(len(assumptions), limits.rows), len(assumptions)
+        ),
+        "ignored": LeftOut(
+            "statements kept out of the network", min(len(ignored), limits.rows), len(ignored)
+        ),
     }
     outcome = {r.id: r for r in ranking}
     figure_nodes = {}
     for e in drawn:
         for end in (e.source, e.target):
             row = outcome.get(end)
-            figure_nodes[end] = ("asset" if row is None else "defaulted" if row.defaulted
-                                 else "loss" if row.equity_loss > 0 else "unaffected")
+            figure_nodes[end] = (
+                "asset"
+                if row is None
+                else "defaulted"
+                if row.defaulted
+                else "loss"
+                if row.equity_loss > 0
+                else "unaffected"
+            )
     defaults = [r for r in ranking if r.defaulted]
     headline = {
         "defaults": float(len(defaults)),
@@ -433,6 +510,7 @@ def build_report(
         "assumed_numbers": float(assumed_cut.total),
     }
     text = scenario.describe(names)
+    share = projection.stated_share()
     return Report(
         title=title or f"What if: {text}",
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -453,6 +531,10 @@ def build_report(
         figure_nodes=figure_nodes,
         left_out=left_out,
         unaffected=len(ranking) - len(hit),
+        summary=_summary(text, headline, share, mc),
+        stated_share=share,
+        sensitivity=tuple(r.to_dict() for r in sensitivity),
+        conflicts=projection.conflicts()[: limits.rows],
     )
 
 
@@ -460,5 +542,13 @@ def report_for(
     run: ScenarioRun, *, title: str | None = None, limits: ReportLimits | None = None
 ) -> Report:
     """Build the report of a :class:`~graph.scenario.ScenarioRun`."""
-    return build_report(run.dump, run.projection, run.result, run.scenario,
-                        monte_carlo=run.monte_carlo, title=title, limits=limits)
+    return build_report(
+        run.dump,
+        run.projection,
+        run.result,
+        run.scenario,
+        monte_carlo=run.monte_carlo,
+        title=title,
+        limits=limits,
+        sensitivity=run.sensitivity,
+    )

@@ -94,3 +94,21 @@ def test_cli_table_without_json(capsys, files) -> None:
     assert code == 0
     assert "cascade" in out and "relative loss" in out and "100.00%" in out
     assert "exposures[creditor, debtor]" in out
+
+
+def test_combined_runs_from_files_and_takes_old_parameter_names(tmp_path) -> None:
+    from graph.contagion import MODELS, run_model
+    from graph.contagion.network import ExposureNetwork
+
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("id,equity\na,1\nb,1\n", encoding="utf-8")
+    exposures = tmp_path / "exposures.csv"
+    exposures.write_text("creditor,debtor,amount\na,b,2\n", encoding="utf-8")
+    assert "combined" in MODELS
+    net = ExposureNetwork.from_csv(nodes, exposures)
+    res = run_model("combined", net, defaults=["b"], recovery=0.0, ltv_reset=0.4)
+    assert res.model == "combined" and res.node("a").defaulted
+    assert res.params["ltv_target"] == 0.4
+    cascade = run_model("cascade", net, defaults=["b"], lgd=0.25, threshold=1.0)
+    assert cascade.params["default_threshold"] == 1.0
+    assert cascade.node("a").equity_loss == pytest.approx(0.5)

@@ -34,7 +34,10 @@ def test_ftx_default_hits_alameda_and_the_lenders() -> None:
     # FTT fell by the issuer drop when FTX defaulted (3 bn held, 80% lost), then the
     # margin call Alameda could not meet sent 2.5 bn units of collateral into the market
     assert steps[("ftx", "ftt", "issuer")].loss == pytest.approx(2.4e9, abs=1)
-    assert res.rounds[1].prices["ftt"] == pytest.approx(0.2 * np.exp(-0.5e9 / 2e9), abs=1e-12)
+    # linear impact (the default): 2.5 bn sold at 0.2 into a depth of 2 bn
+    assert res.rounds[1].prices["ftt"] == pytest.approx(0.2 * (1 - 0.5e9 / 2e9), abs=1e-12)
+    exp = _run(defaults=["ftx"], impact="exponential")
+    assert exp.rounds[1].prices["ftt"] == pytest.approx(0.2 * np.exp(-0.5e9 / 2e9), abs=1e-12)
     assert res.params["issuer_drop"] == 0.8
 
 
@@ -135,7 +138,8 @@ def test_empty_network_gives_an_empty_result() -> None:
         ({"prices": {"ftt": -1.5}}, "price change for 'ftt'"),
         ({"impact": "cubic"}, "parameter impact"),
         ({"recovery": 2.0}, "parameter recovery"),
-        ({"ltv_reset": 0.95}, "ltv_reset"),
+        ({"ltv_reset": 0.95}, "ltv_target=0.95"),
+        ({"ltv_target": 0.95}, "ltv_target=0.95"),
     ],
 )
 def test_bad_input_names_the_id_or_parameter(kw, needle: str) -> None:
@@ -162,3 +166,12 @@ def test_stated_per_edge_recovery_beats_the_parameter() -> None:
     res = combined(net, defaults=["c"], recovery=0.5)
     assert res.node("a").equity_loss == pytest.approx(1.0, abs=1e-12)
     assert res.node("b").equity_loss == pytest.approx(5.0, abs=1e-12)
+
+
+def test_old_parameter_names_are_accepted() -> None:
+    new = _run(prices={"ftt": -0.5}, ltv_target=0.6, max_rounds=50)
+    old = _run(prices={"ftt": -0.5}, ltv_reset=0.6, max_iter=50)
+    assert new.to_dict() == old.to_dict()
+    assert new.params["ltv_target"] == 0.6
+    with pytest.raises(ContagionInputError, match="given twice"):
+        _run(ltv_reset=0.6, ltv_target=0.6)

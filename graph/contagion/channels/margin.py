@@ -55,7 +55,8 @@ class Margin:
             ltv = np.where(value > 0, self.amount / value, np.inf)
         borrower_dead = st.dead[self.borrower]
         breached = self.active & ~borrower_dead & (ltv > self.trigger + st.tol)
-        call = np.clip(self.amount - self.reset * value, 0.0, None)
+        with np.errstate(invalid="ignore"):
+            call = np.clip(self.amount - self.reset * value, 0.0, None)
         headroom = st.e0 - st.loss - book.delta
         for j in np.flatnonzero(breached):
             b = self.borrower[j]
