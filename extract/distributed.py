@@ -19,7 +19,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from extract.errors import ReaderError
@@ -47,10 +47,16 @@ class Extracted:
 
 @dataclass(frozen=True)
 class Part:
-    """The files of one task, and the current content id of those already stored."""
+    """The files of one task, and the current content id of those already stored.
+
+    ``paths`` are the names as given, which become the documents' sources; a relative
+    one is read from the folder ``base`` (the client's working folder), so a worker
+    started elsewhere reads the same file.
+    """
 
     paths: tuple[str, ...]
     current: tuple[tuple[str, str], ...] = ()
+    base: str = ""
 
 
 @dataclass
@@ -92,15 +98,19 @@ def extract_part(
     outcome = PartOutcome(paths=list(paths), worker=f"{os.uname().nodename}:{os.getpid()}")
     reads = []
     for path in paths:
+        where = os.path.join(part.base, path) if part.base else path
         try:
-            stat = os.stat(path)
-            read = read_file(path, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
+            stat = os.stat(where)
+            read = read_file(where, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
         except ReaderError as err:
-            outcome.failures.append((path, str(err)))
+            outcome.failures.append((path, str(err).replace(where, path, 1)))
             continue
         except OSError as err:
             outcome.failures.append((path, f"{path}: {err.strerror or err}"))
             continue
+        if where != path:
+            document = read.document.model_copy(update={"source": path})
+            read = replace(read, document=document)
         outcome.warnings += read.warnings
         if current and current.get(read.document.source) == read.document.id:
             outcome.unchanged.append(path)
@@ -133,11 +143,13 @@ def split_parts(
     *,
     current: Mapping[str, str] | None = None,
     part_size: int | None = None,
+    base: str = "",
 ) -> list[Part]:
     """Cut ``paths`` into parts: about four per worker, 1 to 64 files each.
 
     Each part carries the entries of ``current`` (source -> stored content id) for its
-    own files only, so a task's arguments stay small however large the dataset.
+    own files only, so a task's arguments stay small however large the dataset, and
+    ``base``, the folder relative paths are read from.
 
     Examples
     --------
@@ -153,7 +165,7 @@ def split_parts(
     parts = []
     for i in range(0, len(paths), size):
         chunk = tuple(paths[i : i + size])
-        parts.append(Part(chunk, tuple((p, known[p]) for p in chunk if p in known)))
+        parts.append(Part(chunk, tuple((p, known[p]) for p in chunk if p in known), base))
     return parts
 
 
@@ -199,7 +211,7 @@ def _run_on_dask(
     from distributed import Client, as_completed
 
     try:
-        client = Client(scheduler, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
+        client = Client(scheduler, timeout=timeout)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as err:
         raise ReaderError(f"{scheduler}: cannot reach the Dask scheduler ({err})") from None
     with client:

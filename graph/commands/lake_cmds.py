@@ -138,6 +138,7 @@ def extract_to_dataset(
         _cluster_size(scheduler, workers) if send else 1,
         current=current,
         part_size=part_size,
+        base=os.getcwd(),
     )
     sink = functools.partial(write_part, str(out.resolve()))
     task = functools.partial(extract_part, sink=sink, max_bytes=max_bytes, date=date)
@@ -294,7 +295,8 @@ def watch_once(
             _log("forgot", path)
     if not changed:
         return now
-    parts = split_parts(changed, workers, current=_stored_versions(graph, changed))
+    stored = _stored_versions(graph, changed)
+    parts = split_parts(changed, workers, current=stored, base=os.getcwd())
     task = functools.partial(extract_part, date=date)
     found = []
     for outcome in run_parts(parts, task, scheduler=scheduler, workers=workers):
