@@ -33,6 +33,7 @@ PAGES = [
     st.Page("pages/simulate.py", title="Simulate", icon=":material/bolt:"),
     st.Page("pages/report.py", title="Reports", icon=":material/description:"),
     st.Page("pages/ingest.py", title="Ingest", icon=":material/upload_file:"),
+    st.Page("pages/curate.py", title="Curate", icon=":material/edit_note:"),
 ]
 page = st.navigation(PAGES)
 

@@ -35,24 +35,25 @@ def is_missing(value: Any) -> bool:
 
 
 def _three(x: float) -> str:
-    """Three significant figures, keeping a trailing zero (``85.0``, ``120``, ``1.20``)."""
+    """Three significant figures; below 10 at most two decimals (``85.0``, ``120``, ``4.0``)."""
     a = abs(x)
     if a >= 100 or a == 0:
         return f"{x:,.0f}"
     if a >= 10:
         return f"{x:.1f}"
-    return f"{x:.2f}"
+    text = f"{x:.2f}"
+    return text[:-1] if text.endswith("0") else text
 
 
 def money(amount: Any, currency: str | None = None) -> str:
-    """Format an amount of money compactly: ``$85.0bn``, ``$120m``, ``€3.40k``, ``$950``.
+    """Format an amount of money compactly: ``$85.0bn``, ``$120m``, ``€3.4k``, ``$950``.
 
     Examples
     --------
     >>> money(85_000_000_000.0), money(120e6), money(1e9), money(950), money(None)
-    ('$85.0bn', '$120m', '$1.00bn', '$950', '—')
-    >>> money(2.5e6, "EUR"), money(4e6, "CHF"), money(-3.2e9), money(0.4)
-    ('€2.50m', '4.00m CHF', '-$3.20bn', '$0.40')
+    ('$85.0bn', '$120m', '$1.0bn', '$950', '—')
+    >>> money(2.5e6, "EUR"), money(4e6, "CHF"), money(-3.23e9), money(0.4)
+    ('€2.5m', '4.0m CHF', '-$3.23bn', '$0.40')
     """
     if is_missing(amount):
         return BLANK

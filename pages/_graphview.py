@@ -68,15 +68,10 @@ EDGE_COLOURS: dict[str, tuple[str, str]] = {
 
 
 def money(amount: float | None, currency: str | None = None) -> str:
-    """Format an amount compactly: ``$1.2bn``, ``€30m``, ``—`` when unknown."""
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return "—"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", None: "$"}.get(currency, "")
-    suffix = f" {currency}" if symbol == "" and currency else ""
-    for scale, unit in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(amount) >= scale:
-            return f"{symbol}{amount / scale:.3g}{unit}{suffix}"
-    return f"{symbol}{amount:,.0f}{suffix}"
+    """Format an amount compactly: ``$1.2bn``, ``€30.0m``, ``—`` when unknown (graph.numbers)."""
+    from graph.numbers import money as fmt
+
+    return fmt(amount, currency)
 
 
 _MD_SPECIAL = frozenset("\\`*_[]#|<>$~@:")

@@ -45,6 +45,7 @@ __all__ = [
     "Scenario",
     "assumed_figure",
     "cached_counts",
+    "cached_document_titles",
     "cached_dump",
     "cached_entity",
     "cached_evidence",
@@ -236,6 +237,14 @@ def cached_relations(
 def cached_evidence(_store: GraphStore, store_key: str, relation_id: str) -> list[EvidenceRecord]:
     """Sentences and documents supporting one relation."""
     return _store.evidence(relation_id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_document_titles(_store: GraphStore, store_key: str, ids: tuple[str, ...]) -> Any:
+    """Titles and sources of documents, by id (``graph.evidence.document_titles``)."""
+    from graph.evidence import document_titles
+
+    return document_titles(_store, ids)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

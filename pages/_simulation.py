@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from graph.numbers import BLANK
 from graph.store.base import GraphDump, GraphStore, Subgraph
 from pages._graphview import money
 from pages._shared import Scenario, cached_dump, store_key
@@ -121,7 +122,8 @@ class SimulationView:
         """Nodes that lost anything, largest loss first."""
         return [
             {"entity": r.name, "kind": r.type, "defaulted": bool(r.defaulted),
-             "defaulted in round": r.default_round, "equity loss": money(r.equity_loss),
+             "defaulted in round": BLANK if r.default_round is None else str(r.default_round),
+             "equity loss": money(r.equity_loss),
              "relative loss": round(float(r.relative_loss), 4),
              "equity": f"{money(r.equity)} ({r.equity_provenance})"}
             for r in self.report.ranking

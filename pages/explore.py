@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from extract.model import EntityType, RelationType
+from graph.evidence import document_text, page_of, relation_title
+from graph.numbers import percent, when
 from pages._shared import (
     LAYOUTS,
     MATCH_KEY,
     SELECTED_KEY,
     assumed_figure,
+    cached_document_titles,
     cached_entity,
     cached_evidence,
     cached_neighbourhood,
@@ -23,6 +26,9 @@ from pages._shared import (
     render_graph,
     store_key,
 )
+
+EVIDENCE_PAGE = 25
+"""Relations per page of evidence."""
 
 init_state()
 store = current_store()
@@ -99,31 +105,50 @@ if entity is not None:
                 other = cached_entity(store, skey, end)
                 names[end] = other.name if other else end
                 surface[end] = [other.name, *other.aliases] if other else [end]
+    docs = cached_document_titles(store, skey, tuple(sorted({r.document_id for r in relations})))
+
+    def doc_name(doc_id: str) -> str:
+        found = docs.get(doc_id)
+        return (found.title or found.source) if found else doc_id
+
     st.dataframe(
         [
             {
                 "head": names[r.head], "relation": r.type, "tail": names[r.tail],
-                "amount": money(r.amount, r.currency) if r.amount else "",
-                "date": r.date or "", "status": r.status or "",
-                "confidence": round(r.confidence, 2),
-                "hedged": r.hedged, "negated": r.negated,
+                "amount": money(r.amount, r.currency) if r.amount is not None else "",
+                "date": when(r.date) if r.date else "", "status": r.status or "",
+                "confidence": percent(r.confidence),
+                "hedged": "hedged" if r.hedged else "", "negated": "denied" if r.negated else "",
+                "speaker": r.speaker or "", "document": doc_name(r.document_id),
             }
             for r in relations
         ],
         hide_index=True, width="stretch",
     )
     st.subheader("Evidence")
-    for rel in relations[:60]:
-        title = f"{names[rel.head]} {rel.type} {names[rel.tail]}"
-        if rel.amount:
-            title += f" · {money(rel.amount, rel.currency)}"
-        with st.expander(md_escape(title)):
+    pages = page_of(relations, 1, EVIDENCE_PAGE).pages
+    number = st.number_input("Evidence page", 1, pages, 1, key=f"explore_page_{entity.id}",
+                             disabled=pages == 1) if pages > 1 else 1
+    shown = page_of(relations, int(number), EVIDENCE_PAGE)
+    st.caption(f"Showing {shown.describe()}; every relation is listed, page by page.")
+    for rel in shown.items:
+        with st.expander(md_escape(relation_title(rel, names))):
             found = cached_evidence(store, skey, rel.id)
             mentions = surface[rel.head] + surface[rel.tail]
             if not found and rel.evidence:
                 st.markdown("> " + highlight_mentions(rel.evidence, mentions))
-            for ev in found:
+            for n, ev in enumerate(found):
                 st.markdown("> " + highlight_mentions(ev.text, mentions))
                 who = f" — said by {ev.speaker}" if ev.speaker else ""
                 st.caption(md_escape(f"{ev.document_title or ev.document_id} "
                                      f"({ev.document_source}){who}"))
+                if st.toggle("Open the document", key=f"explore_doc_{rel.id}_{n}"):
+                    text = document_text(ev.document_source)
+                    if text is None or ev.start is None or ev.end is None:
+                        st.info("The source document is not available on this machine.")
+                        continue
+                    with st.container(height=260):
+                        st.markdown(
+                            md_escape(text[max(0, ev.start - 1500):ev.start]).replace("\n", "  \n")
+                            + " :orange-background[**" + md_escape(text[ev.start:ev.end]) + "**] "
+                            + md_escape(text[ev.end:ev.end + 1500]).replace("\n", "  \n"))

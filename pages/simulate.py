@@ -84,7 +84,9 @@ with setup, st.form("scenario_form"):
                 "(assumed).")
     assumptions = st.data_editor(pd.DataFrame(assumption_rows(store, skey)), hide_index=True,
                                  disabled=["kind", "target", "field", "origin"], height=220,
-                                 key="simulate_assumptions", width="stretch")
+                                 key="simulate_assumptions", width="stretch",
+                                 column_config={"value": st.column_config.NumberColumn(
+                                     "value", format="compact")})
     submitted = st.form_submit_button("Run", type="primary")
 
 if submitted:
@@ -145,7 +147,7 @@ if loss_rows:
         for r in loss_rows[:5]))
 st.dataframe(pd.DataFrame(loss_rows), hide_index=True, width="stretch",
              column_config={"relative loss": st.column_config.ProgressColumn(
-                 "relative loss", min_value=0.0, max_value=1.0, format="%.2f")})
+                 "relative loss", min_value=0.0, max_value=1.0, format="percent")})
 
 per_round = pd.DataFrame(run.round_rows())
 fig = go.Figure()
@@ -170,7 +172,9 @@ else:
 
 if run.montecarlo is not None:
     st.subheader(f"Monte Carlo ({ran_scenario.runs} runs)")
-    st.dataframe(pd.DataFrame(run.montecarlo), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(run.montecarlo), hide_index=True, width="stretch",
+                 column_config={"P(default)": st.column_config.NumberColumn(
+                     "P(default)", format="percent")})
 
 st.caption(f"Total loss {md_escape(money(run.total_loss))}. "
            "See the Reports page to download this run.")

@@ -41,31 +41,29 @@ CHANNEL_COLOURS: Mapping[str, str] = {
 
 
 def money(x: float | None) -> str:
-    """Format an amount compactly.
+    """Format an amount compactly, as every page and table does (:func:`graph.numbers.money`).
 
     Examples
     --------
     >>> money(1_234_000_000), money(5_600_000), money(12.0), money(None)
-    ('1.23 bn', '5.6 m', '12', '–')
+    ('$1.23bn', '$5.6m', '$12', '—')
     >>> money(10_700e9)
-    '10.7 tn'
+    '$10.7tn'
     """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    a = abs(x)
-    if a >= 1e12:
-        return f"{x / 1e12:.3g} tn"
-    if a >= 1e9:
-        return f"{x / 1e9:.3g} bn"
-    if a >= 1e6:
-        return f"{x / 1e6:.3g} m"
-    if a >= 1e3:
-        return f"{x / 1e3:.3g} k"
-    return f"{x:.3g}"
+    from graph.numbers import money as fmt
+
+    return fmt(x)
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x:.0%}"
+    from graph.numbers import percent
+
+    return percent(x)
+
+
+def _md_money(x: float | None) -> str:
+    """Money for Markdown: the dollar sign escaped, so no renderer reads it as maths."""
+    return money(x).replace("$", "\\$")
 
 
 def _e(text: object) -> str:
@@ -253,7 +251,7 @@ def _env(autoescape: bool) -> Any:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["money"] = money
+    env.filters["money"] = money if autoescape else _md_money
     env.filters["pct"] = _pct
     env.filters["md"] = _md_cell
     return env

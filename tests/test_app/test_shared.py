@@ -198,7 +198,7 @@ def test_result_subgraph_reads_nodes_and_relationships() -> None:
 
 
 def test_helpers_format_money_and_highlight() -> None:
-    assert money(4e9, "USD") == "$4bn"
+    assert money(4e9, "USD") == "$4.0bn"
     assert money(None) == "—"
     assert money(1500, "EUR") == "€1.5k"
     assert highlight_mention("ftx and FTX", "FTX") == "**ftx** and **FTX**"
