@@ -34,8 +34,9 @@ def _export(
         typer.Option(
             "--format",
             "-f",
-            help="turtle, jsonld, graphml or csv (csv writes entities.csv, relations.csv and "
-            "documents.csv into a directory or a .zip).",
+            help="turtle, jsonld, graphml, csv (csv writes entities.csv, relations.csv and "
+            "documents.csv into a directory or a .zip) or ftm (FollowTheMoney entities, one "
+            "JSON object a line, for Aleph and OpenSanctions tools).",
         ),
     ] = "turtle",
     out: Annotated[
@@ -49,11 +50,15 @@ def _export(
     ] = None,
     wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
-    """Export the whole graph as RDF (Turtle, JSON-LD), GraphML or CSV tables."""
+    """Export the whole graph as RDF (Turtle, JSON-LD), GraphML, CSV tables or FtM."""
     from graph.rdf import EXPORT_FORMATS, export, serialize
 
+    if fmt == "ftm":
+        _export_ftm(out, store, wait)
+        return
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; available: {', '.join(EXPORT_FORMATS)}")
+        available = ", ".join((*EXPORT_FORMATS, "ftm"))
+        raise ValueError(f"unknown export format {fmt!r}; available: {available}")
     if fmt == "csv" and out is None:
         raise ValueError("csv export needs --out: a directory or a .zip file")
     dump = _dump(store, wait)
@@ -65,6 +70,25 @@ def _export(
     typer.echo(
         f"fallout export: {len(dump.entities)} entities, {len(dump.relations)} relations "
         f"-> {', '.join(str(p) for p in written)}",
+        err=True,
+    )
+
+
+def _export_ftm(out: Path | None, store: str | None, wait: float) -> None:
+    """Write the graph as FollowTheMoney entities (``graph.ftm``)."""
+    from graph.ftm import to_ftm
+
+    dump = _dump(store, wait)
+    data = to_ftm(dump)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    out.write_bytes(data)
+    lines = data.count(b"\n")
+    typer.echo(
+        f"fallout export: {lines} FollowTheMoney entities "
+        f"({len(dump.entities)} entities, {len(dump.relations)} relations) -> {out}",
         err=True,
     )
 
