@@ -60,6 +60,16 @@ def _solve_defaulters(
         raise ConvergenceError("clearing payments did not converge", rounds=max_iter) from None
 
 
+def _outside_debt(network: ExposureNetwork) -> np.ndarray:
+    """Return the outside debt of every node; not given (no column, or NaN) is none."""
+    if network.external_liabilities is None:
+        return np.zeros(network.n)
+    x = np.asarray(network.external_liabilities, dtype=np.float64)
+    x = np.where(np.isnan(x), 0.0, x)
+    require_nonnegative(x, network.ids, "external_liabilities")
+    return x
+
+
 def clear(
     model: str,
     network: ExposureNetwork,
@@ -89,14 +99,7 @@ def clear(
     n = network.n
     e0 = node_column(network, "external_assets", model)
     require_nonnegative(e0, ids, "external_assets")
-    # outside debt not given (no column, or NaN) is none
-    x = (
-        np.zeros(n)
-        if network.external_liabilities is None
-        else np.asarray(network.external_liabilities, dtype=np.float64)
-    )
-    x = np.where(np.isnan(x), 0.0, x)
-    require_nonnegative(x, ids, "external_liabilities")
+    x = _outside_debt(network)
     shock = initial_stress(network, shocks, ())
     e = e0 * (1.0 - shock)
     forced = np.zeros(n, dtype=bool)

@@ -19,6 +19,8 @@ from graph.contagion.result import (
 __all__ = [
     "PATHS_PER_ROUND",
     "column_transmissions",
+    "empty_result",
+    "finish_stress",
     "finish",
     "snapshot",
     "stress_totals",
@@ -127,6 +129,39 @@ def stress_totals(
         "additional_defaults": float(np.count_nonzero(dead & ~dead_at_start)),
         "rounds": float(rounds),
     }
+
+
+def empty_result(
+    model: str, params: Mapping[str, Any], totals: Mapping[str, float]
+) -> ContagionResult:
+    """Return the result of a model run on a network without nodes."""
+    return ContagionResult(model, dict(params), (), (), dict(totals))
+
+
+def finish_stress(
+    model: str,
+    params: Mapping[str, Any],
+    ids: Sequence[str],
+    history: tuple[Sequence[Round], Sequence[Transmission]],
+    defaulted: np.ndarray,
+    equity: np.ndarray,
+    h: np.ndarray,
+    totals: Mapping[str, float],
+) -> ContagionResult:
+    """Assemble the result of a stress model: losses are ``equity * h``, no payments."""
+    rounds, paths = history
+    return finish(
+        model,
+        params,
+        ids,
+        rounds=rounds,
+        paths=paths,
+        defaulted=defaulted,
+        equity_loss=equity * h,
+        relative_loss=h,
+        payment=None,
+        totals=totals,
+    )
 
 
 def finish(

@@ -1,6 +1,57 @@
-"""Combined engine: credit, deposit, price, collateral and ownership channels, round by round.
+r"""Combined engine: credit, deposit, price, collateral and ownership channels, round by round.
 
 Each channel is one module of :mod:`graph.contagion.channels`; this module composes them.
+
+The rounds
+----------
+Each round of :func:`combined` first settles what the previous round's new defaults and
+price moves set off, then applies the losses at once:
+
+- **credit / deposits**: when debtor :math:`j` defaults, each creditor :math:`i`
+  loses :math:`A_{ij}(1 - R_{ij})` (recovery ``recovery`` for loans,
+  ``deposit_recovery`` for deposits, or the network's per-edge ``recovery``);
+- **issuer reflexivity**: when a token's issuer defaults its price falls by
+  ``issuer_drop``;
+- **fire sales**: a defaulted holder sells ``fire_sale_fraction`` of its tokens;
+- **collateral**: a loan whose loan-to-value :math:`L/(qp)` exceeds ``ltv_trigger``
+  gets a margin call of :math:`L - \text{ltv\_target}\,qp`; the borrower meets it when
+  its remaining equity covers it (cash posted reduces the loan), otherwise it
+  defaults, and the lender sells the collateral and loses
+  :math:`\max(L - q p', 0)(1 - R)` at the post-sale price :math:`p'`; a defaulted
+  borrower's collateral is sold likewise;
+- **price**: every holder loses :math:`\sum_k u_{ik}(p_k - p'_k)` when prices fall,
+  with the one impact law of :func:`graph.contagion._prices.impact_factor`:
+  :math:`p' = p(1 - s/d)^+` (``linear``, the default) or :math:`p e^{-s/d}`
+  (``exponential``) for sales of value :math:`s` into depth :math:`d` (a market of
+  zero depth loses the whole price on any sale);
+- **ownership**: an owner loses its ``fraction`` of the owned firm's new losses,
+  one round later.
+
+A loan that starts above ``ltv_trigger`` is called only past its starting
+loan-to-value (its reset level scales with it).
+
+A node defaults when its loss reaches ``default_threshold`` times its equity; losses
+are capped at equity.
+
+Notes on ``combined``
+---------------------
+The credit channel is Furfine's sequential default with a recovery rate; the price
+channel follows Cifuentes, Ferrucci and Shin and Greenwood, Landier and Thesmar;
+the collateral channel with margin calls follows Brunnermeier and Pedersen. The
+combination, the margin-call rule (met when remaining equity covers the call) and
+issuer reflexivity are this project's conventions, echoed in ``params``.
+
+References on ``combined``
+--------------------------
+.. [1] C. Furfine, "Interbank exposures: quantifying the risk of contagion",
+   Journal of Money, Credit and Banking 35(1), 111-128, 2003, doi:10.1353/mcb.2003.0004.
+.. [2] R. Cifuentes, G. Ferrucci, H. S. Shin, "Liquidity risk and contagion",
+   Journal of the European Economic Association 3(2-3), 556-566, 2005,
+   doi:10.1162/jeea.2005.3.2-3.556.
+.. [3] R. Greenwood, A. Landier, D. Thesmar, "Vulnerable banks", Journal of
+   Financial Economics 115(3), 471-485, 2015, doi:10.1016/j.jfineco.2014.11.006.
+.. [4] M. Brunnermeier, L. Pedersen, "Market liquidity and funding liquidity",
+   Review of Financial Studies 22(6), 2201-2238, 2009, doi:10.1093/rfs/hhn098.
 """
 
 from __future__ import annotations
@@ -215,32 +266,9 @@ def combined(
 ) -> ContagionResult:
     r"""Run credit, deposit, price, collateral and ownership contagion together.
 
-    Each round first settles what the previous round's new defaults and price moves
-    set off, then applies the losses at once:
-
-    - **credit / deposits**: when debtor :math:`j` defaults, each creditor :math:`i`
-      loses :math:`A_{ij}(1 - R_{ij})` (recovery ``recovery`` for loans,
-      ``deposit_recovery`` for deposits, or the network's per-edge ``recovery``);
-    - **issuer reflexivity**: when a token's issuer defaults its price falls by
-      ``issuer_drop``;
-    - **fire sales**: a defaulted holder sells ``fire_sale_fraction`` of its tokens;
-    - **collateral**: a loan whose loan-to-value :math:`L/(qp)` exceeds ``ltv_trigger``
-      gets a margin call of :math:`L - \text{ltv\_target}\,qp`; the borrower meets it when
-      its remaining equity covers it (cash posted reduces the loan), otherwise it
-      defaults, and the lender sells the collateral and loses
-      :math:`\max(L - q p', 0)(1 - R)` at the post-sale price :math:`p'`; a defaulted
-      borrower's collateral is sold likewise;
-    - **price**: every holder loses :math:`\sum_k u_{ik}(p_k - p'_k)` when prices fall,
-      with impact :math:`p' = p e^{-s/d}` (``exponential``) or :math:`p(1 - s/d)^+`
-      (``linear``) for sales of value :math:`s` into depth :math:`d`;
-    - **ownership**: an owner loses its ``fraction`` of the owned firm's new losses,
-      one round later.
-
-    A loan that starts above ``ltv_trigger`` is called only past its starting
-    loan-to-value (its reset level scales with it).
-
-    A node defaults when its loss reaches ``default_threshold`` times its equity; losses
-    are capped at equity.
+    Each round settles what the previous round's new defaults and price moves set off
+    through every channel (credit and deposits, issuer reflexivity, fire sales, margin
+    calls, prices, ownership: see the module notes), then applies the losses at once.
 
     Parameters
     ----------
@@ -255,23 +283,13 @@ def combined(
         ``asset -> relative change`` in round 0 (``-0.8`` is a fall of 80%).
     channels : Channels, optional
         Ownership links, edge kinds and the relation ids reported on each step.
-    recovery, deposit_recovery : float
-        Recovery rates on loans and deposits of a defaulted debtor, in [0, 1].
-    issuer_drop : float
-        Fall of a token's price when its issuer defaults, in [0, 1].
-    ltv_trigger, ltv_target : float
-        Loan-to-value that triggers a margin call, and the level the call restores
-        (the old name ``ltv_reset`` is accepted).
-    impact : {"exponential", "linear"}
-        Price impact of sales.
-    fire_sale_fraction : float
-        Share of its tokens a defaulted holder sells.
-    default_threshold : float
-        Fraction of equity lost at which a node defaults.
+    recovery, deposit_recovery, issuer_drop, ltv_trigger, ltv_target, impact : optional
+        As in the one table :data:`graph.contagion.params.PARAMETERS` (old names such
+        as ``ltv_reset`` are accepted).
+    fire_sale_fraction, default_threshold, max_rounds : optional
+        As in that table.
     tol : float
         Losses and price moves below this are treated as nothing.
-    max_rounds : int
-        Rounds before giving up.
 
     Returns
     -------
@@ -296,25 +314,6 @@ def combined(
     >>> [n.defaulted for n in res.nodes]
     [True, True]
 
-    Notes
-    -----
-    The credit channel is Furfine's sequential default with a recovery rate; the price
-    channel follows Cifuentes, Ferrucci and Shin and Greenwood, Landier and Thesmar;
-    the collateral channel with margin calls follows Brunnermeier and Pedersen. The
-    combination, the margin-call rule (met when remaining equity covers the call) and
-    issuer reflexivity are this project's conventions, echoed in ``params``.
-
-    References
-    ----------
-    .. [1] C. Furfine, "Interbank exposures: quantifying the risk of contagion",
-       Journal of Money, Credit and Banking 35(1), 111-128, 2003, doi:10.1353/mcb.2003.0004.
-    .. [2] R. Cifuentes, G. Ferrucci, H. S. Shin, "Liquidity risk and contagion",
-       Journal of the European Economic Association 3(2-3), 556-566, 2005,
-       doi:10.1162/jeea.2005.3.2-3.556.
-    .. [3] R. Greenwood, A. Landier, D. Thesmar, "Vulnerable banks", Journal of
-       Financial Economics 115(3), 471-485, 2015, doi:10.1016/j.jfineco.2014.11.006.
-    .. [4] M. Brunnermeier, L. Pedersen, "Market liquidity and funding liquidity",
-       Review of Financial Studies 22(6), 2201-2238, 2009, doi:10.1093/rfs/hhn098.
     """
     p: dict[str, Any] = {
         "recovery": recovery,

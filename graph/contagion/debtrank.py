@@ -1,4 +1,31 @@
-"""DebtRank: distress propagated through the interbank impact matrix."""
+r"""DebtRank: distress propagated through the interbank impact matrix.
+
+Notes on ``debtrank``
+---------------------
+With ``p_j(t)`` the distress node ``j`` passes on in round ``t``,
+
+.. math::
+
+    u_i(t+1) = u_i(t) + \sum_j W_{ij}\, p_j(t), \qquad h_i(t) = \min(1, u_i(t)),
+
+where for ``linear`` :math:`p_j(t) = h_j(t) - \sum_{s<t} p_j(s)` and for ``single-hit``
+:math:`p_j(t) = h_j(t)` in the first round ``j`` is distressed and 0 afterwards.
+Deviations: the impact matrix is indexed creditor first (``W_ij`` is the impact of
+``j`` on ``i``, the transpose of the 2012 paper's notation); the stopping rule and the
+uncapped ``gross_loss`` follow the NetworkRiskMeasures R package, whose results this
+implementation reproduces with ``variant="linear", cap=False``. A node with negative
+equity is insolvent before the shock: it starts in default (:math:`h_i(0) = 1`, not
+counted among the additional defaults) with nothing left to lose.
+
+References on ``debtrank``
+--------------------------
+.. [1] S. Battiston, M. Puliga, R. Kaushik, P. Tasca, G. Caldarelli, "DebtRank: Too
+   Central to Fail? Financial Networks, the FED and Systemic Risk", Scientific
+   Reports 2, 541 (2012). doi:10.1038/srep00541
+.. [2] M. Bardoscia, S. Battiston, F. Caccioli, G. Caldarelli, "DebtRank: A
+   Microscopic Foundation for Shock Propagation", PLoS ONE 10(6), e0130406 (2015).
+   doi:10.1371/journal.pone.0130406
+"""
 
 from __future__ import annotations
 
@@ -8,7 +35,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
+from graph.contagion._common import (
+    column_transmissions,
+    empty_result,
+    finish_stress,
+    snapshot,
+    stress_totals,
+)
 from graph.contagion._validate import (
     INSOLVENT,
     initial_stress,
@@ -19,7 +52,7 @@ from graph.contagion._validate import (
     starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
-from graph.contagion.params import accepts_old_names
+from graph.contagion.params import DEFAULTS, accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
@@ -71,6 +104,62 @@ def node_weights(
     return (w / total if total > 0 else np.full(network.n, 1.0 / max(network.n, 1))), used
 
 
+def _passed_on(u: np.ndarray, sent: np.ndarray, variant: str) -> np.ndarray:
+    """Distress each node passes on this round (once only for ``single-hit``)."""
+    p: np.ndarray = np.minimum(u, 1.0) - sent
+    if variant == "single-hit":
+        p[sent > 0.0] = 0.0
+    return p
+
+
+def _propagate(
+    big_w: sp.csr_array,
+    h0: np.ndarray,
+    equity: np.ndarray,
+    ids: tuple[str, ...],
+    variant: str,
+    tol: float,
+    max_rounds: int,
+    default_threshold: float,
+) -> tuple[np.ndarray, np.ndarray, list[Round], list[Transmission], int]:
+    """Run the rounds; return the stress, the defaults, rounds, paths and the round count."""
+    by_column = sp.csc_array(big_w)
+    u = h0.copy()
+    sent = np.zeros_like(u)
+    dead = u >= default_threshold
+    rounds: list[Round] = [snapshot(0, ids, np.minimum(u, 1.0), dead)]
+    paths: list[Transmission] = []
+
+    p = _passed_on(u, sent, variant)
+    t = 0
+    while True:
+        t += 1
+        sent += p
+        hit = big_w @ p
+        u_next = u + hit
+        diff = float(np.sqrt(np.sum(hit * hit)))
+        if diff > 0.0:
+            paths.extend(
+                column_transmissions(
+                    t, by_column, p, ids, "interbank", row_scale=equity, min_loss=tol
+                )
+            )
+        p = _passed_on(u_next, sent, variant)
+        u = u_next
+        now_dead = u >= default_threshold
+        if diff > 0.0:
+            rounds.append(snapshot(t, ids, np.minimum(u, 1.0), now_dead & ~dead))
+        dead = now_dead
+        if diff < tol:
+            break
+        if t >= max_rounds:
+            raise ConvergenceError(
+                f"debtrank did not converge in {max_rounds} rounds (change {diff:.3g})",
+                rounds=t,
+            )
+    return u, dead, rounds, paths, t
+
+
 @accepts_old_names("debtrank")
 def debtrank(
     network: ExposureNetwork,
@@ -81,7 +170,7 @@ def debtrank(
     cap: bool = True,
     weighting: str = "auto",
     tol: float = 1e-12,
-    max_rounds: int = 10_000,
+    max_rounds: int = DEFAULTS["max_rounds"],
     default_threshold: float = 1.0 - 1e-12,
 ) -> ContagionResult:
     r"""Propagate distress with DebtRank.
@@ -125,32 +214,6 @@ def debtrank(
     ConvergenceError
         The distress still changes after ``max_rounds`` rounds.
 
-    Notes
-    -----
-    With ``p_j(t)`` the distress node ``j`` passes on in round ``t``,
-
-    .. math::
-
-        u_i(t+1) = u_i(t) + \sum_j W_{ij}\, p_j(t), \qquad h_i(t) = \min(1, u_i(t)),
-
-    where for ``linear`` :math:`p_j(t) = h_j(t) - \sum_{s<t} p_j(s)` and for ``single-hit``
-    :math:`p_j(t) = h_j(t)` in the first round ``j`` is distressed and 0 afterwards.
-    Deviations: the impact matrix is indexed creditor first (``W_ij`` is the impact of
-    ``j`` on ``i``, the transpose of the 2012 paper's notation); the stopping rule and the
-    uncapped ``gross_loss`` follow the NetworkRiskMeasures R package, whose results this
-    implementation reproduces with ``variant="linear", cap=False``. A node with negative
-    equity is insolvent before the shock: it starts in default (:math:`h_i(0) = 1`, not
-    counted among the additional defaults) with nothing left to lose.
-
-    References
-    ----------
-    .. [1] S. Battiston, M. Puliga, R. Kaushik, P. Tasca, G. Caldarelli, "DebtRank: Too
-       Central to Fail? Financial Networks, the FED and Systemic Risk", Scientific
-       Reports 2, 541 (2012). doi:10.1038/srep00541
-    .. [2] M. Bardoscia, S. Battiston, F. Caccioli, G. Caldarelli, "DebtRank: A
-       Microscopic Foundation for Shock Propagation", PLoS ONE 10(6), e0130406 (2015).
-       doi:10.1371/journal.pone.0130406
-
     Examples
     --------
     ``b`` lends 5 to ``a`` with equity 10; ``a`` defaults:
@@ -184,76 +247,16 @@ def debtrank(
     ids = network.ids
     h0 = initial_stress(network, shocks, defaults)
     if network.n == 0:
-        return finish(
-            "debtrank",
-            params,
-            ids,
-            rounds=(),
-            paths=(),
-            defaulted=h0 > 0,
-            equity_loss=h0,
-            relative_loss=h0,
-            payment=None,
-            totals={"debtrank": 0.0, "original_stress": 0.0},
-        )
+        return empty_result("debtrank", params, {"debtrank": 0.0, "original_stress": 0.0})
     equity, insolvent = starting_equity(network, "debtrank")
     h0[insolvent] = 1.0
     if network.exposures.nnz and network.exposures.data.min() < 0:
         raise ContagionInputError("exposures: negative amount")
     big_w = impact_matrix(network, cap=cap)
-    by_column = sp.csc_array(big_w)
 
-    u = h0.copy()
-    sent = np.zeros_like(u)
-    dead = u >= default_threshold
-    rounds: list[Round] = [snapshot(0, ids, np.minimum(u, 1.0), dead)]
-    paths: list[Transmission] = []
-
-    def passed_on(u: np.ndarray, sent: np.ndarray) -> np.ndarray:
-        p = np.minimum(u, 1.0) - sent
-        if variant == "single-hit":
-            p[sent > 0.0] = 0.0
-        out: np.ndarray = p
-        return out
-
-    p = passed_on(u, sent)
-    t = 0
-    while True:
-        t += 1
-        sent += p
-        hit = big_w @ p
-        u_next = u + hit
-        diff = float(np.sqrt(np.sum(hit * hit)))
-        if diff > 0.0:
-            paths.extend(
-                column_transmissions(
-                    t, by_column, p, ids, "interbank", row_scale=equity, min_loss=tol
-                )
-            )
-        p = passed_on(u_next, sent)
-        u = u_next
-        now_dead = u >= default_threshold
-        if diff > 0.0:
-            rounds.append(snapshot(t, ids, np.minimum(u, 1.0), now_dead & ~dead))
-        dead = now_dead
-        if diff < tol:
-            break
-        if t >= max_rounds:
-            raise ConvergenceError(
-                f"debtrank did not converge in {max_rounds} rounds (change {diff:.3g})",
-                rounds=t,
-            )
+    u, dead, rounds, paths, t = _propagate(
+        big_w, h0, equity, ids, variant, tol, max_rounds, default_threshold
+    )
     h = np.minimum(u, 1.0)
     totals = stress_totals("debtrank", w, equity, u, h0, dead, h0 >= default_threshold, t)
-    return finish(
-        "debtrank",
-        params,
-        ids,
-        rounds=rounds,
-        paths=paths,
-        defaulted=dead,
-        equity_loss=equity * h,
-        relative_loss=h,
-        payment=None,
-        totals=totals,
-    )
+    return finish_stress("debtrank", params, ids, (rounds, paths), dead, equity, h, totals)

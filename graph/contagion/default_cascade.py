@@ -1,4 +1,26 @@
-"""Threshold default cascade (Furfine's sequential default algorithm)."""
+r"""Threshold default cascade (Furfine's sequential default algorithm).
+
+Notes on ``default_cascade``
+----------------------------
+With :math:`D_t` the set of nodes defaulted by wave ``t``,
+
+.. math::
+
+    u_i(t+1) = h_i(0) + \frac{1}{E_i} \sum_{j \in D_t} \mathrm{LGD}_{ij}\, A_{ij},
+    \qquad D_{t+1} = \{ i : u_i(t+1) \ge \theta \}.
+
+A defaulted debtor hits each creditor once, in the wave after it defaults; a node that
+is shocked without defaulting passes nothing on. With ``recovery=0`` and
+``default_threshold=1`` this is the ``threshold`` method of the NetworkRiskMeasures R
+package. A node with negative equity is insolvent before the shock: it starts in
+default (not counted among the additional defaults) and hits its creditors in the
+first wave.
+
+References on ``default_cascade``
+---------------------------------
+.. [1] C. Furfine, "Interbank Exposures: Quantifying the Risk of Contagion", Journal
+   of Money, Credit and Banking 35(1), 111-128 (2003). doi:10.1353/mcb.2003.0004
+"""
 
 from __future__ import annotations
 
@@ -8,7 +30,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from graph.contagion._common import column_transmissions, finish, snapshot, stress_totals
+from graph.contagion._common import (
+    column_transmissions,
+    finish_stress,
+    snapshot,
+    stress_totals,
+)
 from graph.contagion._validate import (
     INSOLVENT,
     initial_stress,
@@ -23,6 +50,26 @@ from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError
 
 __all__ = ["default_cascade"]
+
+
+def _loss_and_impact(
+    network: ExposureNetwork, equity: np.ndarray, lgd: float | None, per_edge: bool
+) -> tuple[Any, Any]:
+    """Return the credit losses per exposure and their impact on each creditor's equity."""
+    a: Any = sp.csr_array(network.exposures).astype(np.float64)
+    if per_edge:
+        assert network.recovery is not None
+        loss_matrix = a - a.multiply(sp.csr_array(network.recovery))
+    else:
+        loss_matrix = a * (1.0 if lgd is None else float(lgd))
+    inv = sp.diags_array(np.where(equity > 0, 1.0 / np.where(equity > 0, equity, 1.0), 0.0))
+    impact: Any = sp.csr_array(inv @ loss_matrix)
+    zero_equity_creditors = (equity <= 0) & (np.diff(a.indptr) > 0)
+    if zero_equity_creditors.any():
+        # any credit loss wipes a creditor with no equity
+        rowmask = sp.diags_array(zero_equity_creditors.astype(np.float64))
+        impact = sp.csr_array(impact + (rowmask @ (loss_matrix > 0)).astype(np.float64))
+    return loss_matrix, impact
 
 
 @accepts_old_names("cascade")
@@ -74,27 +121,6 @@ def default_cascade(
         An unknown id, a shock or ``lgd`` outside [0, 1], a non-positive threshold,
         equity not given.
 
-    Notes
-    -----
-    With :math:`D_t` the set of nodes defaulted by wave ``t``,
-
-    .. math::
-
-        u_i(t+1) = h_i(0) + \frac{1}{E_i} \sum_{j \in D_t} \mathrm{LGD}_{ij}\, A_{ij},
-        \qquad D_{t+1} = \{ i : u_i(t+1) \ge \theta \}.
-
-    A defaulted debtor hits each creditor once, in the wave after it defaults; a node that
-    is shocked without defaulting passes nothing on. With ``recovery=0`` and
-    ``default_threshold=1`` this is the ``threshold`` method of the NetworkRiskMeasures R
-    package. A node with negative equity is insolvent before the shock: it starts in
-    default (not counted among the additional defaults) and hits its creditors in the
-    first wave.
-
-    References
-    ----------
-    .. [1] C. Furfine, "Interbank Exposures: Quantifying the Risk of Contagion", Journal
-       of Money, Credit and Banking 35(1), 111-128 (2003). doi:10.1353/mcb.2003.0004
-
     Examples
     --------
     A chain ``c -> b -> a`` (``c`` lends to ``b``, ``b`` lends to ``a``), ``a`` defaults:
@@ -129,19 +155,7 @@ def default_cascade(
     h0 = initial_stress(network, shocks, defaults)
     equity, insolvent = starting_equity(network, "cascade")
     h0[insolvent] = 1.0
-    a: Any = sp.csr_array(network.exposures).astype(np.float64)
-    if per_edge:
-        assert network.recovery is not None
-        loss_matrix = a - a.multiply(sp.csr_array(network.recovery))
-    else:
-        loss_matrix = a * (1.0 if lgd is None else float(lgd))
-    inv = sp.diags_array(np.where(equity > 0, 1.0 / np.where(equity > 0, equity, 1.0), 0.0))
-    impact: Any = sp.csr_array(inv @ loss_matrix)
-    zero_equity_creditors = (equity <= 0) & (np.diff(a.indptr) > 0)
-    if zero_equity_creditors.any():
-        # any credit loss wipes a creditor with no equity
-        rowmask = sp.diags_array(zero_equity_creditors.astype(np.float64))
-        impact = sp.csr_array(impact + (rowmask @ (loss_matrix > 0)).astype(np.float64))
+    loss_matrix, impact = _loss_and_impact(network, equity, lgd, per_edge)
 
     by_column = sp.csc_array(loss_matrix)
     u = h0.copy()
@@ -162,15 +176,4 @@ def default_cascade(
         rounds.append(snapshot(t, ids, np.minimum(u, 1.0), fresh))
     h = np.minimum(u, 1.0)
     totals = stress_totals("stress", w, equity, u, h0, dead, h0 >= threshold - tol, t)
-    return finish(
-        "cascade",
-        params,
-        ids,
-        rounds=rounds,
-        paths=paths,
-        defaulted=dead,
-        equity_loss=equity * h,
-        relative_loss=h,
-        payment=None,
-        totals=totals,
-    )
+    return finish_stress("cascade", params, ids, (rounds, paths), dead, equity, h, totals)

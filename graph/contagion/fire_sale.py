@@ -1,4 +1,31 @@
-"""Fire sales: price-mediated contagion through common holdings."""
+r"""Fire sales: price-mediated contagion through common holdings.
+
+Notes on ``fire_sale``
+----------------------
+Node ``i`` holds :math:`q_{ik}` units of asset ``k``. It targets the leverage it had
+before the shock, :math:`\lambda_i = V_i(0) / E_i(0)` (holdings over equity), as in
+Greenwood, Landier and Thesmar; once its loss exceeds ``sale_threshold`` it sells, pro
+rata across its holdings, the value needed to restore it:
+
+.. math::
+
+    s_i(t) = \max\bigl(0,\; V_i(t) - \lambda_i E_i(t)\bigr), \qquad
+    P_k(t+1) = P_k(0)\,(1 + \Delta_k)\, f\bigl(S_k(t) / D_k\bigr),
+
+and a node with no equity left sells everything. As in Cifuentes, Ferrucci and Shin,
+every unit sold so far is sold at the current market-clearing price, so equity is
+:math:`E_i(t) = E_i(0)(1 - h_i(0)) - \sum_k q_{ik} (P_k(0) - P_k(t))`, a function of
+the prices alone; sales are cumulative and never reversed. With leverage of at least 1
+the map is monotone: a bigger price shock never lowers any loss.
+
+References on ``fire_sale``
+---------------------------
+.. [1] R. Cifuentes, G. Ferrucci, H. S. Shin, "Liquidity Risk and Contagion",
+   Journal of the European Economic Association 3(2-3), 556-566 (2005).
+   doi:10.1162/jeea.2005.3.2-3.556
+.. [2] R. Greenwood, A. Landier, D. Thesmar, "Vulnerable Banks", Journal of
+   Financial Economics 115(3), 471-485 (2015). doi:10.1016/j.jfineco.2014.11.006
+"""
 
 from __future__ import annotations
 
@@ -8,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from graph.contagion._common import finish, snapshot, transmissions
+from graph.contagion._common import finish_stress, snapshot, transmissions
 from graph.contagion._prices import impact_factor, price_shock_vector
 from graph.contagion._validate import (
     INSOLVENT,
@@ -19,11 +46,73 @@ from graph.contagion._validate import (
     starting_equity,
 )
 from graph.contagion.network import ExposureNetwork
-from graph.contagion.params import accepts_old_names
+from graph.contagion.params import DEFAULTS, accepts_old_names
 from graph.contagion.result import ContagionResult, Round, Transmission
 from graph.errors import ContagionInputError, ConvergenceError
 
 __all__ = ["fire_sale"]
+
+
+def _priced(asset_ids: tuple[str, ...], price: np.ndarray) -> dict[str, float]:
+    return dict(zip(asset_ids, price.tolist(), strict=True))
+
+
+def _units_and_leverage(
+    holdings: Any, p0: np.ndarray, e0: np.ndarray
+) -> tuple[sp.csr_array, np.ndarray]:
+    """Units held at the start, and the leverage (holdings over equity) each node targets."""
+    value0: Any = sp.csr_array(holdings).astype(np.float64)
+    inv_p0 = np.divide(1.0, p0, out=np.zeros_like(p0), where=p0 > 0)
+    units = sp.csr_array(value0 @ sp.diags_array(inv_p0))
+    v0 = np.asarray(value0.sum(axis=1)).ravel()
+    return units, np.divide(v0, e0, out=np.full_like(v0, np.inf), where=e0 > 0)
+
+
+def _state(
+    price: np.ndarray,
+    sold_frac: np.ndarray,
+    units: sp.csr_array,
+    e0: np.ndarray,
+    h0: np.ndarray,
+    p0: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the holdings still held, equity and relative loss at ``price``."""
+    held = (1.0 - sold_frac) * (units @ price)
+    equity = e0 * (1.0 - h0) - units @ (p0 - price)
+    h = np.clip(np.divide(e0 - equity, e0, out=(equity < e0) * 1.0, where=e0 > 0), 0, 1)
+    return held, equity, h
+
+
+def _to_sell(
+    target: np.ndarray,
+    equity: np.ndarray,
+    held: np.ndarray,
+    h: np.ndarray,
+    sale_threshold: float,
+    sold_frac: np.ndarray,
+) -> np.ndarray:
+    """Fraction of its starting units each node sells this round (leverage restored)."""
+    keep = np.multiply(target, equity, out=np.zeros_like(held), where=equity > 0)
+    want = np.where(equity <= 0, held, np.maximum(0.0, held - keep))
+    want = np.where((h > sale_threshold) | (equity <= 0), want, 0.0)
+    frac_now = np.divide(want, held, out=np.zeros_like(want), where=held > 0)
+    out: np.ndarray = (1.0 - sold_frac) * np.clip(frac_now, 0.0, 1.0)
+    return out
+
+
+def _attributed(
+    t: int,
+    ids: tuple[str, ...],
+    held_then: sp.csr_array,
+    units_sold: sp.csr_array,
+    per_asset: np.ndarray,
+    drop: np.ndarray,
+) -> list[Transmission]:
+    """Holders' losses of the round, attributed to the sellers by units sold."""
+    inv = np.divide(1.0, per_asset, out=np.zeros_like(per_asset), where=per_asset > 0)
+    share = sp.csr_array(units_sold @ sp.diags_array(inv))
+    holder_loss = sp.csr_array(held_then @ sp.diags_array(drop))
+    return list(transmissions(t, holder_loss @ share.T, ids, "fire-sale", min_loss=0.0))
 
 
 @accepts_old_names("fire-sale")
@@ -33,10 +122,10 @@ def fire_sale(
     shocks: Mapping[str, float] | None = None,
     defaults: Iterable[str] = (),
     price_shocks: Mapping[str, float] | None = None,
-    impact: str = "linear",
-    sale_threshold: float = 0.0,
+    impact: str = DEFAULTS["impact"],
+    sale_threshold: float = DEFAULTS["sale_threshold"],
     tol: float = 1e-12,
-    max_rounds: int = 1000,
+    max_rounds: int = DEFAULTS["max_rounds"],
 ) -> ContagionResult:
     r"""Propagate losses through common holdings: losers sell, prices fall, holders lose.
 
@@ -74,32 +163,6 @@ def fire_sale(
     ConvergenceError
         Sales still grow after ``max_rounds`` rounds.
 
-    Notes
-    -----
-    Node ``i`` holds :math:`q_{ik}` units of asset ``k``. It targets the leverage it had
-    before the shock, :math:`\lambda_i = V_i(0) / E_i(0)` (holdings over equity), as in
-    Greenwood, Landier and Thesmar; once its loss exceeds ``sale_threshold`` it sells, pro
-    rata across its holdings, the value needed to restore it:
-
-    .. math::
-
-        s_i(t) = \max\bigl(0,\; V_i(t) - \lambda_i E_i(t)\bigr), \qquad
-        P_k(t+1) = P_k(0)\,(1 + \Delta_k)\, f\bigl(S_k(t) / D_k\bigr),
-
-    and a node with no equity left sells everything. As in Cifuentes, Ferrucci and Shin,
-    every unit sold so far is sold at the current market-clearing price, so equity is
-    :math:`E_i(t) = E_i(0)(1 - h_i(0)) - \sum_k q_{ik} (P_k(0) - P_k(t))`, a function of
-    the prices alone; sales are cumulative and never reversed. With leverage of at least 1
-    the map is monotone: a bigger price shock never lowers any loss.
-
-    References
-    ----------
-    .. [1] R. Cifuentes, G. Ferrucci, H. S. Shin, "Liquidity Risk and Contagion",
-       Journal of the European Economic Association 3(2-3), 556-566 (2005).
-       doi:10.1162/jeea.2005.3.2-3.556
-    .. [2] R. Greenwood, A. Landier, D. Thesmar, "Vulnerable Banks", Journal of
-       Financial Economics 115(3), 471-485 (2015). doi:10.1016/j.jfineco.2014.11.006
-
     Examples
     --------
     Two funds hold one asset; its price falls 20% and the more leveraged fund sells:
@@ -135,37 +198,17 @@ def fire_sale(
     p0 = np.asarray(network.prices, dtype=np.float64)
     depth = np.asarray(network.depth, dtype=np.float64)
     shocked = p0 * price_shock_vector(network.asset_ids, price_shocks)
-    value0: Any = sp.csr_array(network.holdings).astype(np.float64)
-    inv_p0 = np.divide(1.0, p0, out=np.zeros_like(p0), where=p0 > 0)
-    units = sp.csr_array(value0 @ sp.diags_array(inv_p0))
-    v0 = np.asarray(value0.sum(axis=1)).ravel()
-    target = np.divide(v0, e0, out=np.full_like(v0, np.inf), where=e0 > 0)
-
+    units, target = _units_and_leverage(network.holdings, p0, e0)
     sold_frac = np.zeros(network.n)  # cumulative fraction of each node's initial units sold
     sold_asset = np.zeros(len(p0))  # cumulative units sold per asset
     price = shocked.copy()
-    rounds: list[Round] = []
     paths: list[Transmission] = []
-    dead = np.zeros(network.n, dtype=bool)
-
-    def state(price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        held = (1.0 - sold_frac) * (units @ price)
-        equity = e0 * (1.0 - h0) - units @ (p0 - price)
-        h = np.clip(np.divide(e0 - equity, e0, out=(equity < e0) * 1.0, where=e0 > 0), 0, 1)
-        return held, equity, h
-
-    held, equity, h = state(price)
+    held, equity, h = _state(price, sold_frac, units, e0, h0, p0)
     dead = (equity <= 0) & ((e0 > 0) | (h0 >= 1))
-    rounds.append(
-        snapshot(0, ids, h, dead, dict(zip(network.asset_ids, price.tolist(), strict=True)))
-    )
+    rounds: list[Round] = [snapshot(0, ids, h, dead, _priced(network.asset_ids, price))]
     t = 0
     while True:
-        keep = np.multiply(target, equity, out=np.zeros_like(held), where=equity > 0)
-        want = np.where(equity <= 0, held, np.maximum(0.0, held - keep))
-        want = np.where((h > sale_threshold) | (equity <= 0), want, 0.0)
-        frac_now = np.divide(want, held, out=np.zeros_like(want), where=held > 0)
-        add = (1.0 - sold_frac) * np.clip(frac_now, 0.0, 1.0)
+        add = _to_sell(target, equity, held, h, sale_threshold, sold_frac)
         if not np.any(add > tol):
             break
         t += 1
@@ -178,24 +221,12 @@ def fire_sale(
         sold_frac += add
         drop = price - new_price
         # holders' mark-to-market losses this round, attributed to sellers by units sold
-        share = sp.csr_array(
-            units_sold
-            @ sp.diags_array(
-                np.divide(1.0, per_asset, out=np.zeros_like(per_asset), where=per_asset > 0)
-            )
-        )
-        holder_loss = sp.csr_array(
-            sp.diags_array(1.0 - sold_frac + add) @ units @ sp.diags_array(drop)
-        )
-        paths.extend(transmissions(t, holder_loss @ share.T, ids, "fire-sale", min_loss=0.0))
+        held_then = sp.csr_array(sp.diags_array(1.0 - sold_frac + add) @ units)
+        paths.extend(_attributed(t, ids, held_then, units_sold, per_asset, drop))
         price = new_price
-        held, equity, h = state(price)
+        held, equity, h = _state(price, sold_frac, units, e0, h0, p0)
         now = (equity <= 0) & ((e0 > 0) | (h0 >= 1))
-        rounds.append(
-            snapshot(
-                t, ids, h, now & ~dead, dict(zip(network.asset_ids, price.tolist(), strict=True))
-            )
-        )
+        rounds.append(snapshot(t, ids, h, now & ~dead, _priced(network.asset_ids, price)))
         dead |= now
     totals = {
         "equity_loss": float(np.minimum(e0, e0 - equity).clip(min=0).sum()),
@@ -203,15 +234,4 @@ def fire_sale(
         "value_sold": float(sold_asset @ p0),
         "rounds": float(t),
     }
-    return finish(
-        "fire-sale",
-        params,
-        ids,
-        rounds=rounds,
-        paths=paths,
-        defaulted=dead,
-        equity_loss=e0 * h,
-        relative_loss=h,
-        payment=None,
-        totals=totals,
-    )
+    return finish_stress("fire-sale", params, ids, (rounds, paths), dead, e0, h, totals)

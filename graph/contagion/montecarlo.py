@@ -1,4 +1,15 @@
-"""Monte Carlo over uncertain amounts, recovery rates and price impact (seeded, parallel)."""
+"""Monte Carlo over uncertain amounts, recovery rates and price impact (seeded, parallel).
+
+Notes on ``monte_carlo``
+------------------------
+Lognormal multiplicative noise keeps amounts positive and unbiased; the wider spread
+for assumed numbers is this project's convention.
+
+References on ``monte_carlo``
+-----------------------------
+.. [1] P. Glasserman, "Monte Carlo Methods in Financial Engineering", Springer,
+   2003, doi:10.1007/978-0-387-21617-1.
+"""
 
 from __future__ import annotations
 
@@ -152,6 +163,34 @@ def _chunk(
     return losses, dead
 
 
+_SPREADS = ("extracted_sigma", "assumed_sigma", "recovery_sd", "depth_sigma")
+
+
+def _summarise(
+    ids: tuple[str, ...],
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    scenarios: int,
+    seed: int | None,
+    echo: dict[str, Any],
+) -> MonteCarloResult:
+    """Percentiles and default probabilities over the samples of every worker."""
+    losses = np.vstack([p[0] for p in parts])
+    dead = np.vstack([p[1] for p in parts])
+    pct = np.percentile(losses, [5, 50, 95], axis=0)
+    total = np.percentile(losses.sum(axis=1), [5, 50, 95])
+    return MonteCarloResult(
+        ids=ids,
+        scenarios=scenarios,
+        seed=seed,
+        params=echo,
+        loss_percentiles={
+            i: (float(pct[0, k]), float(pct[1, k]), float(pct[2, k])) for k, i in enumerate(ids)
+        },
+        default_probability={i: float(dead[:, k].mean()) for k, i in enumerate(ids)},
+        total_loss_percentiles=(float(total[0]), float(total[1]), float(total[2])),
+    )
+
+
 def _seed(seed: int | np.random.Generator | None) -> int | None:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
@@ -172,12 +211,11 @@ def _config(
         raise ContagionInputError(
             f"scenarios={scenarios!r}, workers={workers!r}; expected both >= 1"
         )
-    names = ("extracted_sigma", "assumed_sigma", "recovery_sd", "depth_sigma")
-    for name, v in zip(names, spreads, strict=True):
+    for name, v in zip(_SPREADS, spreads, strict=True):
         if not v >= 0:
             raise ContagionInputError(f"parameter {name} is {v!r}; expected >= 0")
     return {
-        **dict(zip(names, spreads, strict=True)),
+        **dict(zip(_SPREADS, spreads, strict=True)),
         "params": dict(params or {}),
         "defaults": list(defaults),
         "shocks": dict(shocks or {}),
@@ -256,15 +294,6 @@ def monte_carlo(
     >>> mc.default_probability["b"]
     1.0
 
-    Notes
-    -----
-    Lognormal multiplicative noise keeps amounts positive and unbiased; the wider spread
-    for assumed numbers is this project's convention.
-
-    References
-    ----------
-    .. [1] P. Glasserman, "Monte Carlo Methods in Financial Engineering", Springer,
-       2003, doi:10.1007/978-0-387-21617-1.
     """
     cfg = _config(
         scenarios,
@@ -295,27 +324,5 @@ def monte_carlo(
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_chunk, jobs))
-    losses = np.vstack([p[0] for p in parts])
-    dead = np.vstack([p[1] for p in parts])
-    pct = np.percentile(losses, [5, 50, 95], axis=0)
-    total = np.percentile(losses.sum(axis=1), [5, 50, 95])
-    ids = network.ids
-    echo = {
-        **cfg["params"],
-        "extracted_sigma": extracted_sigma,
-        "assumed_sigma": assumed_sigma,
-        "recovery_sd": recovery_sd,
-        "depth_sigma": depth_sigma,
-        "workers": workers,
-    }
-    return MonteCarloResult(
-        ids=ids,
-        scenarios=scenarios,
-        seed=seed_value,
-        params=echo,
-        loss_percentiles={
-            i: (float(pct[0, k]), float(pct[1, k]), float(pct[2, k])) for k, i in enumerate(ids)
-        },
-        default_probability={i: float(dead[:, k].mean()) for k, i in enumerate(ids)},
-        total_loss_percentiles=(float(total[0]), float(total[1]), float(total[2])),
-    )
+    echo = {**cfg["params"], **{k: cfg[k] for k in _SPREADS}, "workers": workers}
+    return _summarise(network.ids, parts, scenarios, seed_value, echo)

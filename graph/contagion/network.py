@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -177,7 +177,6 @@ class ExposureNetwork:
             a negative amount, text that is not a number, NaN or inf, a required value not
             given.
         """
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         nodes_name, exp_name = Path(nodes).name, Path(exposures).name
@@ -233,38 +232,8 @@ class ExposureNetwork:
             )
         loans: tuple[CollateralLoan, ...] = ()
 
-        asset_ids: tuple[str, ...] = ()
-        hold = price = depth = None
-        issuers: dict[str, str] = {}
-        assets_index = pa.array([], pa.string())
-        if prices is not None:
-            pr_name = Path(prices).name
-            pf = read_table(prices, ["asset", "issuer"])
-            assets_index = text_column(pf, "asset", pr_name)
-            asset_ids = tuple(assets_index.to_pylist())
-            price = numeric_column(pf, "price", pr_name)
-            depth = numeric_column(pf, "depth", pr_name)
-            if "issuer" in pf.column_names:
-                known = set(ids)
-                for k, (a, iss) in enumerate(zip(asset_ids, pf["issuer"].to_pylist(), strict=True)):
-                    if isinstance(iss, str) and iss.strip():
-                        if iss not in known:
-                            raise ContagionInputError(
-                                f"{pr_name} row {row_of(k, pr_name)}, field 'issuer': "
-                                f"unknown id '{iss}'"
-                            )
-                        issuers[a] = iss
-        if holdings is not None:
-            h_name = Path(holdings).name
-            if prices is None:
-                raise ContagionInputError(f"{h_name} needs a prices file for its assets")
-            hf = read_table(holdings, ["holder", "asset"])
-            require_column(hf, "value", h_name)
-            holder = positions(hf, "holder", index, h_name)
-            asset = positions(hf, "asset", assets_index, h_name, kind="asset")
-            value = numeric_column(hf, "value", h_name)
-            hold = sp.csr_array((value, (holder, asset)), shape=(n, len(asset_ids)))
-            hold.sum_duplicates()
+        assets_index, asset_ids, price, depth, issuers = _read_prices(prices, ids)
+        hold = _read_holdings(holdings, prices, index, assets_index, n)
         if "collateral" in ef.column_names:
             loans = _loans(ef, ids, cred, debt, amount, asset_ids, exp_name)
 
@@ -299,6 +268,56 @@ class ExposureNetwork:
         :meth:`from_csv` under the name a reader looks for.
         """
         return cls.from_csv(nodes, exposures, holdings=holdings, prices=prices)
+
+
+def _read_prices(
+    prices: str | Path | None, ids: tuple[str, ...]
+) -> tuple[Any, tuple[str, ...], np.ndarray | None, np.ndarray | None, dict[str, str]]:
+    """Read the prices file: asset ids, prices, depths and issuers (all empty without one)."""
+    import pyarrow as pa
+
+    issuers: dict[str, str] = {}
+    if prices is None:
+        return pa.array([], pa.string()), (), None, None, issuers
+    pr_name = Path(prices).name
+    pf = read_table(prices, ["asset", "issuer"])
+    assets_index = text_column(pf, "asset", pr_name)
+    asset_ids = tuple(assets_index.to_pylist())
+    price = numeric_column(pf, "price", pr_name)
+    depth = numeric_column(pf, "depth", pr_name)
+    if "issuer" in pf.column_names:
+        known = set(ids)
+        for k, (a, iss) in enumerate(zip(asset_ids, pf["issuer"].to_pylist(), strict=True)):
+            if isinstance(iss, str) and iss.strip():
+                if iss not in known:
+                    raise ContagionInputError(
+                        f"{pr_name} row {row_of(k, pr_name)}, field 'issuer': unknown id '{iss}'"
+                    )
+                issuers[a] = iss
+    return assets_index, asset_ids, price, depth, issuers
+
+
+def _read_holdings(
+    holdings: str | Path | None,
+    prices: str | Path | None,
+    index: Any,
+    assets_index: Any,
+    n: int,
+) -> sp.csr_array | None:
+    """Read the holdings file into a holder x asset matrix of values (``None`` without one)."""
+    if holdings is None:
+        return None
+    h_name = Path(holdings).name
+    if prices is None:
+        raise ContagionInputError(f"{h_name} needs a prices file for its assets")
+    hf = read_table(holdings, ["holder", "asset"])
+    require_column(hf, "value", h_name)
+    holder = positions(hf, "holder", index, h_name)
+    asset = positions(hf, "asset", assets_index, h_name, kind="asset")
+    value = numeric_column(hf, "value", h_name)
+    hold = sp.csr_array((value, (holder, asset)), shape=(n, len(assets_index)))
+    hold.sum_duplicates()
+    return hold
 
 
 def _loans(
