@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import eq, gt
@@ -222,6 +222,16 @@ def check_facts(facts: Facts, *, file: str | None = None) -> list[Problem]:
         if (msg := text_problem(value)) is not None:
             add(f"document.{name}", msg)
 
+    known = _entity_problems(facts, add)
+    _relation_problems(facts, known, add)
+    return problems
+
+
+_Add = Callable[..., None]
+
+
+def _entity_problems(facts: Facts, add: _Add) -> set[str]:
+    """Report the entities' problems through ``add``; return the entity ids."""
     known: set[str] = set()
     for n, ent in enumerate(facts.entities):
         label = f"{n} ({ent.id[:60]!r})"
@@ -241,7 +251,11 @@ def check_facts(facts: Facts, *, file: str | None = None) -> list[Problem]:
                 msg = number_problem(value, nonnegative=name != "equity")
                 if msg is not None:
                     add(name, msg, entity=label)
+    return known
 
+
+def _relation_problems(facts: Facts, known: set[str], add: _Add) -> None:
+    """Report the relations' problems through ``add``."""
     for n, rel in enumerate(facts.relations):
         kind = rel.type.value
         label = _relation_label(n, rel.head, kind, rel.tail)
@@ -271,7 +285,6 @@ def check_facts(facts: Facts, *, file: str | None = None) -> list[Problem]:
             value = getattr(rel, name)
             if value is not None and (msg := text_problem(value)) is not None:
                 add(name, msg, label)
-    return problems
 
 
 def _passes(facts: Facts) -> bool:
