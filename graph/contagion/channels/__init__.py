@@ -12,3 +12,5 @@
 
 :func:`graph.contagion.combined.combined` composes them round by round.
 """
+
+__all__ = ["credit", "issuer", "margin", "market", "ownership", "state"]
