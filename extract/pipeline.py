@@ -128,13 +128,20 @@ def _attribute(transcript: Transcript, text: str, data: dict[str, Any]) -> None:
 def doc_to_facts(doc: Doc, document: Document) -> tuple[Facts, ExtractionStats]:
     """Turn a processed ``Doc`` into the facts model, with the counts of what was dropped."""
     stats = ExtractionStats(documents=1)
+    from extract.balance import balance_sheet
+
     records = doc._.fallout_entities or {}
+    # balance-sheet statements ("$639 billion of assets") become entity attributes
+    stated = balance_sheet(
+        doc, {rec.id: str(getattr(rec.type, "value", rec.type)) for rec in records.values()}
+    )
     entities = []
     for rec in records.values():
         mentions = tuple(Mention(start=s, end=e, text=t) for s, e, t in sorted(set(rec.mentions)))
         aliases = tuple(sorted(a for a in rec.aliases if a != rec.name))
         entities.append(
-            Entity(id=rec.id, name=rec.name, type=rec.type, aliases=aliases, mentions=mentions)
+            Entity(id=rec.id, name=rec.name, type=rec.type, aliases=aliases, mentions=mentions,
+                   **stated.get(rec.id, {}))
         )
     relations = []
     transcript = doc._.fallout_transcript
