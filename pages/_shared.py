@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from extract.model import Facts
+from graph.scenario import Scenario
 from graph.store.base import (
     EntityRecord,
     EvidenceRecord,
@@ -261,64 +261,7 @@ def assumed_figure(kind: str, field: str) -> Any:
 
 
 # --- the scenario, mirrored in the URL ------------------------------------------------
-@dataclass
-class Scenario:
-    """What the Simulate page runs: defaults, price shocks, model, parameters, MC runs."""
-
-    defaults: list[str] = field(default_factory=list)
-    prices: dict[str, float] = field(default_factory=dict)
-    model: str = "combined"
-    params: dict[str, float | str] = field(default_factory=dict)
-    runs: int = 0
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing is shocked."""
-        return not self.defaults and not self.prices
-
-    def describe(self) -> str:
-        """One line for the sidebar."""
-        parts = [f"{d} defaults" for d in self.defaults]
-        parts += [f"{t} {c:+.0%}" for t, c in self.prices.items()]
-        return ", ".join(parts) + f" ({self.model})" if parts else "none"
-
-    def to_query(self) -> dict[str, str | list[str]]:
-        """The query parameters that reproduce this scenario."""
-        out: dict[str, str | list[str]] = {}
-        if self.defaults:
-            out["default"] = list(self.defaults)
-        if self.prices:
-            out["price"] = [f"{t}:{c:g}" for t, c in self.prices.items()]
-        if not self.empty:
-            out["model"] = self.model
-            for k, v in self.params.items():
-                out[f"p.{k}"] = f"{v:g}" if isinstance(v, float | int) else str(v)
-            if self.runs:
-                out["runs"] = str(self.runs)
-        return out
-
-    @classmethod
-    def from_query(cls, flat: Mapping[str, str], get_all: Any) -> Scenario:
-        """Read a scenario from query parameters; malformed values are ignored."""
-        scenario = cls(defaults=[d for d in get_all("default") if d])
-        for item in get_all("price"):
-            token, _, change = str(item).rpartition(":")
-            try:
-                scenario.prices[token] = float(change)
-            except ValueError:
-                continue
-        scenario.model = str(flat.get("model") or "combined")
-        for key, value in flat.items():
-            if key.startswith("p."):
-                try:
-                    scenario.params[key[2:]] = float(value)
-                except ValueError:
-                    scenario.params[key[2:]] = str(value)
-        try:
-            scenario.runs = max(0, int(flat.get("runs", 0)))
-        except ValueError:
-            scenario.runs = 0
-        return scenario
+# the one scenario object of the command line and the app: graph.scenario.Scenario
 
 
 def get_scenario() -> Scenario:
@@ -328,14 +271,15 @@ def get_scenario() -> Scenario:
     return scenario
 
 
+_SCENARIO_KEYS = ("default", "shock", "price", "model", "runs", "choice")
+
+
 def set_scenario(scenario: Scenario) -> None:
     """Make ``scenario`` current and mirror it in the URL."""
     st.session_state[SCENARIO_KEY] = scenario
     wanted = scenario.to_query()
     for key in list(st.query_params.keys()):
-        if (key in ("default", "price", "model", "runs") or key.startswith("p.")) and (
-            key not in wanted
-        ):
+        if (key in _SCENARIO_KEYS or key.startswith("p.")) and key not in wanted:
             del st.query_params[key]
     for key, value in wanted.items():
         st.query_params[key] = value

@@ -19,7 +19,6 @@ from pages._graphview import money
 from pages._shared import Scenario, cached_dump, store_key
 
 __all__ = [
-    "ENGINE_PARAMS",
     "MODELS",
     "RenderedReport",
     "SimulationView",
@@ -32,9 +31,6 @@ __all__ = [
 MODELS = ("combined", "debtrank", "cascade")
 """Models the Simulate page offers on the knowledge graph."""
 
-ENGINE_PARAMS = ("recovery", "deposit_recovery", "issuer_drop", "ltv_trigger", "ltv_reset",
-                 "impact", "fire_sale_fraction")
-"""Scenario parameters passed on to the combined engine."""
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -158,8 +154,7 @@ def run_scenario(
 ) -> SimulationView:
     """Run the scenario on the graph (``graph.scenario``) and build its report."""
     from graph.assumptions import Assumption
-    from graph.report import build_report
-    from graph.scenario import Scenario as GraphScenario
+    from graph.report import report_for
     from graph.scenario import run_scenario as run_on_graph
 
     skey = store_key(store)
@@ -173,18 +168,11 @@ def run_scenario(
         and (r.get("origin") != "extracted"
              or original.get((r["kind"], r["target"], r["field"])) != r["value"])
     ]
-    params: dict[str, Any] = {k: v for k, v in scenario.params.items() if k in ENGINE_PARAMS}
-    if scenario.model != "combined":
-        params = {"lgd": 1.0 - float(params.get("recovery", 0.4))} if (
-            scenario.model == "cascade") else {}
-    spec = GraphScenario(defaults=tuple(scenario.defaults), prices=dict(scenario.prices),
-                         model=scenario.model, params=params)
     dump = cached_dump(store, skey)
-    run = run_on_graph(dump, spec, assumptions=rows,
-                       monte_carlo_scenarios=scenario.runs if scenario.model == "combined"
-                       else 0, seed=0)
-    report = build_report(dump, run.projection, run.result, spec,
-                          monte_carlo=run.monte_carlo)
+    # the one scenario and parameter translation of the command line (graph.scenario);
+    # parameters a model does not take are dropped, as the form offers one set for all
+    run = run_on_graph(dump, scenario, assumptions=rows, strict=False)
+    report = report_for(run)
     return SimulationView(scenario=scenario, result=run.result, report=report, dump=dump)
 
 

@@ -35,7 +35,7 @@ try:
 except GraphError as err:
     st.error(f"Cannot write the report: {md_escape(str(err))}")
     st.stop()
-slug = "fallout-report-" + "-".join(scenario.defaults + list(scenario.prices))[:60]
+slug = "fallout-report-" + "-".join([*scenario.defaults, *scenario.prices])[:60]
 c1, c2, c3 = st.columns(3)
 c1.download_button("Download HTML", report.html.encode("utf-8"), file_name=f"{slug}.html",
                    mime="text/html", type="primary", key="report_html")

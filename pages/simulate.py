@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from graph.contagion._prices import IMPACTS
+from graph.contagion.params import DEFAULTS
 from graph.errors import GraphError
 from pages._shared import (
     ASSUMPTIONS_KEY,
@@ -69,16 +71,16 @@ with setup, st.form("scenario_form"):
     c1, c2, c3 = st.columns(3)
     model = c1.selectbox("Model", list(MODELS),
                          index=MODELS.index(scenario.model) if scenario.model in MODELS else 0)
-    p = scenario.params
-    recovery = c2.slider("Recovery rate", 0.0, 1.0, float(p.get("recovery", 0.4)), 0.05)
-    ltv = c3.slider("LTV trigger", 0.5, 1.5, float(p.get("ltv_trigger", 0.9)), 0.05)
+    p = {**DEFAULTS, **scenario.params}
+    recovery = c2.slider("Recovery rate", 0.0, 1.0, float(p["recovery"]), 0.05)
+    ltv = c3.slider("LTV trigger", 0.5, 1.0, float(p["ltv_trigger"]), 0.05)
     issuer_drop = c1.slider("Issuer reflexivity (token fall when issuer defaults)", 0.0, 1.0,
-                            float(p.get("issuer_drop", 0.8)), 0.05)
-    impacts = ["exponential", "linear"]
+                            float(p["issuer_drop"]), 0.05)
+    impacts = list(IMPACTS)
     impact = c2.selectbox("Price impact of sales", impacts,
-                          index=impacts.index(str(p.get("impact", "exponential")))
-                          if p.get("impact") in impacts else 0)
-    runs = c3.number_input("Monte Carlo runs (0 = off)", 0, 5000, int(scenario.runs), step=100)
+                          index=impacts.index(str(p["impact"])) if p["impact"] in impacts else 0)
+    runs = c3.number_input("Monte Carlo runs for the ranges (0 = a point estimate)", 0, 5000,
+                           int(scenario.runs), step=100)
     st.markdown("**Assumptions** — edit a value to override it for this run; `origin` says "
                 "whether the documents state it (extracted) or a documented rule sets it "
                 "(assumed).")
@@ -129,7 +131,8 @@ if stored is None:
 ran_scenario, run = stored
 result = run.result
 
-st.subheader(f"Cascade: {md_escape(ran_scenario.describe())}")
+st.subheader(f"Cascade: {md_escape(ran_scenario.describe())} ({md_escape(ran_scenario.model)})")
+st.markdown(md_escape(run.report.summary))
 rounds = max(len(result.rounds), 1)
 shown = st.slider("Round", 0, rounds - 1, rounds - 1, key="simulate_round") if rounds > 1 else 0
 states = run.states_at(shown)
@@ -169,6 +172,18 @@ if path_rows:
     st.dataframe(pd.DataFrame(path_rows), hide_index=True, width="stretch")
 else:
     st.caption("No loss travelled along an edge.")
+
+st.subheader("Which numbers move the answer")
+st.caption("Each number tried alone: a stated amount removed (as if its sentence were not "
+           "there), an assumed one moved to the ends of its band.")
+if run.report.sensitivity:
+    st.dataframe(pd.DataFrame(
+        [{"subject": r["subject"], "field": r["field"], "provenance": r["provenance"],
+          "test": r["test"], "total loss low": money(r["total_loss_low"]),
+          "total loss high": money(r["total_loss_high"]), "move": money(r["swing"])}
+         for r in run.report.sensitivity]), hide_index=True, width="stretch")
+else:
+    st.caption("No single number moves the total loss.")
 
 if run.montecarlo is not None:
     st.subheader(f"Monte Carlo ({ran_scenario.runs} runs)")

@@ -176,7 +176,7 @@ def test_simulate_price_shock_with_monte_carlo_from_the_url(sample_store: Any) -
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert [h.value for h in at.subheader][0] == "Cascade: ftx defaults, sol -50% (combined)"
+    assert [h.value for h in at.subheader][0] == "Cascade: ftx defaults; sol price -50% (combined)"
     mc = next(d.value for d in at.dataframe if "P(default)" in d.value.columns)
     assert len(mc) > 0
     assert ((mc["P(default)"] >= 0) & (mc["P(default)"] <= 1)).all()

@@ -8,6 +8,7 @@ import pytest
 
 from extract.model import Document, Entity, EntityType, Evidence, Facts, Relation, RelationType
 from graph.commands.run_cmds import app_script
+from graph.scenario import DEFAULT_RUNS
 from graph.store.base import EntityRecord, QueryResult, RelationRecord, Subgraph
 from pages._shared import (
     Scenario,
@@ -48,15 +49,29 @@ def test_scenario_round_trips_through_query_params() -> None:
 def test_scenario_from_a_hand_edited_url_ignores_bad_values() -> None:
     params = _Params({"default": ["ftx"], "price": ["ftt:abc", "sol:-0.5"], "runs": ["x"]})
     scenario = Scenario.from_query(params.flat(), params.get_all)
-    assert scenario.defaults == ["ftx"]
+    assert scenario.defaults == ("ftx",)
     assert scenario.prices == {"sol": -0.5}
-    assert scenario.runs == 0
-    assert scenario.describe() == "ftx defaults, sol -50% (combined)"
+    # ranges by default: a bad run count falls back to the default, not to a point
+    assert scenario.runs == DEFAULT_RUNS
+    assert scenario.describe() == "ftx defaults; sol price -50%"
 
 
 def test_empty_scenario_writes_nothing_to_the_url() -> None:
     assert Scenario().to_query() == {}
-    assert Scenario().describe() == "none"
+    assert Scenario().describe() == "no shock"
+
+
+def test_the_app_uses_the_scenario_of_the_command_line() -> None:
+    import graph.scenario
+    import pages._shared
+
+    assert pages._shared.Scenario is graph.scenario.Scenario
+    s = Scenario(defaults=["ftx"], model="cascade", params={"recovery": 0.25, "impact": "linear"},
+                 shocks={"genesis": 0.3}, choice="median")
+    assert s.model_params(strict=False) == {"recovery": 0.25}
+    query = s.to_query()
+    params = _Params({k: v if isinstance(v, list) else [v] for k, v in query.items()})
+    assert Scenario.from_query(params.flat(), params.get_all) == s
 
 
 def _facts() -> Facts:
