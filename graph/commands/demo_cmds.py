@@ -69,9 +69,25 @@ def demo_cmd(
         (n for n in run.result.nodes if n.equity_loss > 0 or n.defaulted),
         key=lambda n: -n.equity_loss,
     )
+    share = run.projection.stated_share()
+    _say(
+        f"    stated in the text: {share['equity']:.0%} of equity, {share['exposure']:.0%} of "
+        f"exposures by value ({int(share['assumed'])} numbers assumed, marked in the report)"
+    )
+    mc = run.monte_carlo
+    equity = {f.subject: f for f in run.projection.figures if f.field == "equity"}
     for n in hit[:8]:
         flag = "defaults" if n.defaulted else f"loses {n.relative_loss:.0%} of equity"
-        _say(f"    {names.get(n.id, n.id)}: {money(n.equity_loss)} ({flag})")
+        span = ""
+        if mc is not None:
+            lo, _, hi = mc.loss_percentiles[n.id]
+            span = f", 90% range {money(lo)} to {money(hi)}"
+        fig = equity.get(n.id)
+        basis = f"; equity {fig.provenance}" if fig is not None else ""
+        _say(f"    {names.get(n.id, n.id)}: {money(n.equity_loss)} ({flag}{span}{basis})")
+    if mc is not None:
+        lo, mid, hi = mc.total_loss_percentiles
+        _say(f"    total loss 90% range {money(lo)} to {money(hi)} ({mc.scenarios} samples)")
     _say(f"3/4 writing the report into {out}/ ...")
     out.mkdir(parents=True, exist_ok=True)
     report = report_for(run, title="FTX defaults: who else goes down")
