@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from graph.errors import GraphError
 from pages._shared import (
@@ -45,4 +44,4 @@ c3.download_button("Download Markdown", report.markdown.encode("utf-8"),
                    file_name=f"{slug}.md", mime="text/markdown", key="report_md")
 
 st.subheader("Preview")
-components.html(report.html, height=900, scrolling=True)
+st.iframe(report.html, height=900)

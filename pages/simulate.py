@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from graph.contagion._prices import IMPACTS
 from graph.contagion.params import DEFAULTS
 from graph.errors import GraphError
+from graph.report.render import ROUND_CHART_TITLE, round_chart_svg
 from pages._shared import (
     ASSUMPTIONS_KEY,
     RESULT_KEY,
@@ -152,19 +152,11 @@ st.dataframe(pd.DataFrame(loss_rows), hide_index=True, width="stretch",
              column_config={"relative loss": st.column_config.ProgressColumn(
                  "relative loss", min_value=0.0, max_value=1.0, format="percent")})
 
-per_round = pd.DataFrame(run.round_rows())
-fig = go.Figure()
-fig.add_bar(x=per_round["round"], y=per_round["new defaults"], name="new defaults",
-            yaxis="y2", opacity=0.5)
-fig.add_scatter(x=per_round["round"], y=per_round["cumulative loss"], name="cumulative loss",
-                mode="lines+markers")
-fig.update_layout(height=320, margin={"t": 30, "b": 30},
-                  xaxis={"title": "round", "dtick": 1},
-                  yaxis={"title": "equity lost", "rangemode": "tozero"},
-                  yaxis2={"title": "new defaults", "overlaying": "y", "side": "right",
-                          "rangemode": "tozero", "dtick": 1, "showgrid": False},
-                  legend={"orientation": "h"})
-st.plotly_chart(fig, width="stretch")
+st.subheader("Losses and defaults per round")
+# the report's own chart, so the app and the report draw the rounds alike
+st.image(round_chart_svg([(int(r["round"]), float(r["cumulative loss"]), int(r["defaults"]))
+                          for r in run.round_rows()]))
+st.caption(ROUND_CHART_TITLE)
 
 st.subheader("Paths that carried loss")
 path_rows = run.path_rows()

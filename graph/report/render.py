@@ -6,7 +6,7 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,15 @@ from graph.report.build import LossEdge, Report
 
 __all__ = [
     "FORMATS",
+    "ROUND_CHART_TITLE",
     "money",
+    "nice_ticks",
     "network_svg",
     "render",
     "render_html",
     "render_markdown",
     "report_filename",
+    "round_chart_svg",
     "rounds_svg",
     "subject_name",
     "write_pdf",
@@ -70,55 +73,107 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def rounds_svg(report: Report, *, width: int = 640, height: int = 240) -> str:
-    """Return an SVG chart: cumulative loss (bars) and defaults (line) per round."""
-    pts = report.series
-    left, right, top, bottom = 70, 80, 20, 40
+def nice_ticks(top: float, count: int = 4, *, whole: bool = False) -> list[float]:
+    """Return axis ticks from 0 in round steps (1, 2, 2.5 or 5 times a power of ten).
+
+    The last tick is at or above ``top``; ``whole`` keeps steps whole numbers (counts).
+
+    Examples
+    --------
+    >>> nice_ticks(2.06e9)
+    [0.0, 1000000000.0, 2000000000.0, 3000000000.0]
+    >>> nice_ticks(3, whole=True), nice_ticks(0)
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0])
+    """
+    if not top > 0:
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(1.0, float(math.ceil(step)))
+    n = math.ceil(top / step - 1e-9)
+    return [float(round(k * step, 10)) for k in range(n + 1)]
+
+
+ROUND_CHART_TITLE = "Cumulative equity lost (bars, US dollars) and defaults (line) by round"
+"""What the round chart shows; the app and the report caption it alike."""
+
+
+def round_chart_svg(
+    points: Sequence[tuple[int, float, int]], *, width: int = 640, height: int = 260
+) -> str:
+    """Return the round chart as SVG: the same drawing in the app and in the report.
+
+    ``points`` are ``(round, cumulative loss in dollars, defaults so far)``. Bars show the
+    loss against the left axis (dollars), the line the defaults against the right axis
+    (a count); both axes have ticks and gridlines, the x axis one label per round.
+    """
+    left, right, top, bottom = 72, 64, 16, 46
     w, h = width - left - right, height - top - bottom
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="losses and defaults per round">',
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_e(ROUND_CHART_TITLE)}" font-family="DejaVu Sans, Helvetica, sans-serif">',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#333"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#333"/>',
     ]
-    if pts:
-        max_loss = max(p.total_loss for p in pts) or 1.0
-        max_def = max(p.defaults for p in pts) or 1
-        step = w / len(pts)
-        line = []
-        for k, p in enumerate(pts):
-            bh = h * p.total_loss / max_loss
-            x = left + k * step
-            out.append(
-                f'<rect x="{x + step * 0.15:.1f}" y="{top + h - bh:.1f}" '
-                f'width="{step * 0.7:.1f}" height="{bh:.1f}" fill="#e59866">'
-                f"<title>round {p.round}: loss {_e(money(p.total_loss))}</title></rect>"
-            )
-            out.append(
-                f'<text x="{x + step / 2:.1f}" y="{top + h + 16}" font-size="11" '
-                f'text-anchor="middle">{p.round}</text>'
-            )
-            cy = top + h - h * p.defaults / max_def
-            line.append(f"{x + step / 2:.1f},{cy:.1f}")
-            out.append(f'<circle cx="{x + step / 2:.1f}" cy="{cy:.1f}" r="3.5" fill="#922b21"/>')
+    loss_ticks = nice_ticks(max((p[1] for p in points), default=0.0))
+    def_ticks = nice_ticks(max((p[2] for p in points), default=0), whole=True)
+    loss_top, def_top = loss_ticks[-1], def_ticks[-1]
+    for t in loss_ticks:
+        y = top + h - h * t / loss_top
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + w}" y2="{y:.1f}" stroke="#e5e8e8"/>'
+            f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>'
+            f'<text x="{left - 7}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+            f"{_e(money(t))}</text>"
+        )
+    for t in def_ticks:
+        y = top + h - h * t / def_top
+        out.append(
+            f'<line x1="{left + w}" y1="{y:.1f}" x2="{left + w + 4}" y2="{y:.1f}" '
+            f'stroke="#922b21"/><text x="{left + w + 7}" y="{y + 4:.1f}" font-size="11" '
+            f'fill="#922b21">{int(t)}</text>'
+        )
+    step = w / max(len(points), 1)
+    line = []
+    for k, (rnd, loss, defaults) in enumerate(points):
+        x = left + k * step
+        bh = h * loss / loss_top
+        out.append(
+            f'<rect x="{x + step * 0.15:.1f}" y="{top + h - bh:.1f}" '
+            f'width="{step * 0.7:.1f}" height="{bh:.1f}" fill="#e59866">'
+            f"<title>round {rnd}: {_e(money(loss))} lost, {defaults} defaults</title></rect>"
+            f'<text x="{x + step / 2:.1f}" y="{top + h + 16}" font-size="11" '
+            f'text-anchor="middle">{rnd}</text>'
+        )
+        cy = top + h - h * defaults / def_top
+        line.append(f"{x + step / 2:.1f},{cy:.1f}")
+        out.append(f'<circle cx="{x + step / 2:.1f}" cy="{cy:.1f}" r="3.5" fill="#922b21"/>')
+    if line:
         out.append(
             f'<polyline points="{" ".join(line)}" fill="none" stroke="#922b21" stroke-width="2"/>'
         )
-        out.append(
-            f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">'
-            f"{_e(money(max_loss))}</text>"
-        )
-        out.append(
-            f'<text x="{left + w + 6}" y="{top + 10}" font-size="11" fill="#922b21">'
-            f"{max_def} def.</text>"
-        )
     out.append(
-        f'<text x="{left + w / 2:.0f}" y="{height - 6}" font-size="11" text-anchor="middle">'
-        "round (bars: cumulative loss; line: cumulative defaults)</text>"
+        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#333"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#333"/>'
+        f'<line x1="{left + w}" y1="{top}" x2="{left + w}" y2="{top + h}" stroke="#922b21"/>'
+        f'<text x="{left + w / 2:.0f}" y="{height - 8}" font-size="11" text-anchor="middle">'
+        "round</text>"
+        f'<text x="14" y="{top + h / 2:.0f}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + h / 2:.0f})">equity lost (US$)</text>'
+        f'<text x="{width - 12}" y="{top + h / 2:.0f}" font-size="11" text-anchor="middle" '
+        f'fill="#922b21" transform="rotate(90 {width - 12} {top + h / 2:.0f})">'
+        "defaults (firms)</text>"
     )
     out.append("</svg>")
     return "".join(out)
+
+
+def rounds_svg(report: Report, *, width: int = 640, height: int = 260) -> str:
+    """Return the report's round chart (:func:`round_chart_svg` of its series)."""
+    points = [(p.round, p.total_loss, p.defaults) for p in report.series]
+    return round_chart_svg(points, width=width, height=height)
 
 
 def _layers(report: Report, edges: tuple[LossEdge, ...]) -> dict[str, int]:
@@ -241,6 +296,14 @@ def subject_name(subject: str, names: Mapping[str, str]) -> str:
     return names.get(subject, subject)
 
 
+def _ids(ids: str | Iterable[str]) -> Any:
+    """Relation ids for HTML: each kept whole on one line (never broken at its hyphen)."""
+    from markupsafe import Markup
+
+    items = [ids] if isinstance(ids, str) else list(ids)
+    return Markup(", ").join(Markup('<span class="rid">{}</span>').format(i) for i in items)
+
+
 def _env(autoescape: bool) -> Any:
     import jinja2
 
@@ -254,6 +317,9 @@ def _env(autoescape: bool) -> Any:
     env.filters["money"] = money if autoescape else _md_money
     env.filters["pct"] = _pct
     env.filters["md"] = _md_cell
+    env.filters["ids"] = _ids if autoescape else (
+        lambda ids: ids if isinstance(ids, str) else ", ".join(ids)
+    )
     return env
 
 
@@ -295,6 +361,7 @@ def render_html(report: Report) -> str:
         colours=CHANNEL_COLOURS,
         subject=lambda s: subject_name(s, report.names),
         rounds_chart=Markup(rounds_svg(report)),  # built here; labels escaped
+        rounds_caption=ROUND_CHART_TITLE,
         network_chart=Markup(network_svg(report)),
     )
     return text
