@@ -92,6 +92,16 @@ def run(
     paths: Annotated[
         bool, typer.Option("--paths", help="Add the contagion paths to the JSON.")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the result as Parquet: one row per node "
+                     "(id, defaulted, equity_loss, relative_loss, payment)."),
+    ] = None,
+    rounds_out: Annotated[
+        Path | None,
+        typer.Option("--rounds-out", help="With --out: also write the rounds table "
+                     "(round, id, relative_loss, new_default) as Parquet."),
+    ] = None,
 ) -> None:
     """Run a contagion model on CSV or Parquet files and print the outcome."""
     from graph.contagion import PRICE_MODELS, model_key, run_model
@@ -113,6 +123,14 @@ def run(
             )
         kwargs["price_shocks"] = price_shocks
     result = run_model(key, network, shocks=shocks, defaults=list(default or []), **kwargs)
+    if out is not None:
+        from graph.contagion.output import write_parquet
+
+        write_parquet(result, out, rounds=rounds_out)
+        typer.echo(f"fallout contagion run: wrote {out}", err=True)
+        return
+    if rounds_out is not None:
+        raise ContagionInputError("--rounds-out needs --out")
     if as_json:
         typer.echo(result.to_json(paths=paths))
         return

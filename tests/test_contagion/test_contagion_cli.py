@@ -112,3 +112,24 @@ def test_combined_runs_from_files_and_takes_old_parameter_names(tmp_path) -> Non
     cascade = run_model("cascade", net, defaults=["b"], lgd=0.25, threshold=1.0)
     assert cascade.params["default_threshold"] == 1.0
     assert cascade.node("a").equity_loss == pytest.approx(0.5)
+
+
+def test_result_as_parquet_with_rounds_on_request(tmp_path, capsys) -> None:
+    import pyarrow.parquet as pq
+
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("id,equity\na,1\nb,1\nc,5\n", encoding="utf-8")
+    exposures = tmp_path / "exposures.csv"
+    exposures.write_text("creditor,debtor,amount\na,b,2\nc,a,3\n", encoding="utf-8")
+    out, rounds = tmp_path / "result.parquet", tmp_path / "rounds.parquet"
+    args = ["--model", "debtrank", "--default", "b", "--out", str(out)]
+    assert _run(capsys, tmp_path, *args)[0] == 0
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "defaulted", "equity_loss", "relative_loss", "payment"]
+    assert table.column("id").to_pylist() == ["a", "b", "c"]
+    assert table.column("defaulted").to_pylist() == [True, True, False]
+    assert not rounds.exists()
+    assert _run(capsys, tmp_path, *args, "--rounds-out", str(rounds))[0] == 0
+    r = pq.read_table(rounds).to_pylist()
+    assert {"round": 0, "id": "b", "relative_loss": 1.0, "new_default": True} in r
+    assert b"debtrank" in table.schema.metadata[b"fallout"]
