@@ -51,6 +51,22 @@ def _rows_on_pages(document) -> dict[int, set[int]]:
     return pages
 
 
+def _ids_past_the_margin(document) -> list[tuple[int, float]]:
+    """Relation ids (kept on one line) that run past the right edge of the page's content."""
+    out = []
+    for number, page in enumerate(document.pages, 1):
+        box = page._page_box
+        right = box.position_x + box.margin_left + box.width
+        for child in _boxes(box):
+            if getattr(child, "element_tag", None) == "span" and (
+                child.element.get("class") == "rid"
+            ):
+                past = child.position_x + child.margin_width() - right
+                if past > 0.5:
+                    out.append((number, round(past, 1)))
+    return out
+
+
 def _pdf_pages(pdf: Path) -> list[str]:
     from pypdf import PdfReader
 
@@ -66,6 +82,7 @@ def test_print_rows_never_split_and_ids_never_break() -> None:
     assert len(rows) > 20
     split = [pages for pages in rows.values() if len(pages) > 1]
     assert split == []
+    assert _ids_past_the_margin(document) == []
     # every relation id is one unbreakable run of text: a box with one line
     for page in document.pages:
         for box in _boxes(page._page_box):
@@ -148,5 +165,7 @@ def test_sample_scenario_pdf_page_by_page(tmp_path: Path) -> None:
         main(["report", "FTX", "--store", str(store), "--format", "html", "--out", str(html)])
     except SystemExit as done:
         assert done.code in (0, None)
-    rows = _rows_on_pages(_layout(html.read_text(encoding="utf-8")))
+    document = _layout(html.read_text(encoding="utf-8"))
+    rows = _rows_on_pages(document)
     assert rows and all(len(p) == 1 for p in rows.values())
+    assert _ids_past_the_margin(document) == []
