@@ -17,7 +17,14 @@ from typing import Any
 from extract._data import ontology_path
 from extract.errors import PipelineConfigError
 
-__all__ = ["SCHEMA_FILE", "RelationSchema", "load_relation_schema", "schema_from_ontology"]
+__all__ = [
+    "SCHEMA_FILE",
+    "RelationSchema",
+    "channels_from_ontology",
+    "load_relation_channels",
+    "load_relation_schema",
+    "schema_from_ontology",
+]
 
 SCHEMA_FILE = "relation_schema.json"
 """The name of the generated table in ``ontologies/``."""
@@ -44,6 +51,39 @@ def load_relation_schema(path: str | None = None) -> RelationSchema:
         }
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise PipelineConfigError(f"{p}: cannot read the relation schema ({err})") from err
+
+
+@lru_cache(maxsize=4)
+def load_relation_channels(path: str | None = None) -> dict[str, str]:
+    """Read the relation type -> contagion channel table (``channels`` of the schema file).
+
+    Raises
+    ------
+    PipelineConfigError
+        If the file is missing or malformed.
+    """
+    p = Path(path) if path else ontology_path(SCHEMA_FILE)
+    try:
+        raw: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in raw["channels"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise PipelineConfigError(f"{p}: cannot read the relation channels ({err})") from err
+
+
+def channels_from_ontology(ttl: str | Path | None = None) -> dict[str, str]:
+    """Return the contagion channel of each relation type (``fallout:contagionChannel``)."""
+    from rdflib import RDF, SKOS, Graph, Namespace
+    from rdflib.namespace import OWL
+
+    g = Graph()
+    g.parse(str(ttl or ontology_path("fallout.ttl")), format="turtle")
+    fallout = Namespace("https://w3id.org/fallout/ontology#")
+    out: dict[str, str] = {}
+    for prop in g.subjects(RDF.type, OWL.ObjectProperty):
+        notation, channel = g.value(prop, SKOS.notation), g.value(prop, fallout.contagionChannel)
+        if notation is not None and channel is not None:
+            out[str(notation)] = str(channel)
+    return dict(sorted(out.items()))
 
 
 def schema_from_ontology(ttl: str | Path | None = None) -> dict[str, dict[str, list[str]]]:
@@ -86,10 +126,12 @@ def schema_from_ontology(ttl: str | Path | None = None) -> dict[str, dict[str, l
 def _write(path: Path) -> None:
     doc = {
         "_comment": (
-            "Generated from the rdfs:domain/rdfs:range of ontologies/fallout.ttl by "
+            "Generated from the rdfs:domain/rdfs:range and fallout:contagionChannel of "
+            "ontologies/fallout.ttl by "
             "`python -m extract._schema`; do not edit by hand."
         ),
         "relations": schema_from_ontology(),
+        "channels": channels_from_ontology(),
     }
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from extract._schema import load_relation_channels
 from graph.assumptions import Assumption, AssumptionBook, default_assumptions, merge_assumptions
 from graph.contagion._validate import require_choice
 from graph.contagion.combined import Channels, OwnershipLink
@@ -33,6 +34,7 @@ from graph.store.base import EntityRecord, GraphDump, RelationRecord
 
 __all__ = [
     "ASSET_TYPES",
+    "CHANNEL_OF",
     "CHOICES",
     "NO_BALANCE_SHEET",
     "Figure",
@@ -52,7 +54,10 @@ PERSON_RULE = (
 CHOICES = ("latest", "largest", "smallest", "median")
 #: fields that count towards the stated share of exposures
 EXPOSURE_FIELDS = frozenset({"exposure", "deposit", "secured_loan", "holding"})
-_FINANCIAL = ("LENT_TO", "DEPOSITED_WITH", "HOLDS", "PLEDGED_COLLATERAL", "OWNS", "ISSUED")
+#: relation type -> contagion channel, generated from the ontology into
+#: ``ontologies/relation_schema.json`` (a relation type without a channel carries no loss)
+CHANNEL_OF: Mapping[str, str] = load_relation_channels()
+_FINANCIAL = frozenset(CHANNEL_OF)
 _NOT_NODES = frozenset({"Place"})
 
 

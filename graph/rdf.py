@@ -100,6 +100,9 @@ class FALLOUT(DefinedNamespace):
     liquidated: URIRef
     exposedTo: URIRef
 
+    # Annotation properties
+    contagionChannel: URIRef  # the contagion channel a relation type feeds
+
     # Datatype properties
     entityId: URIRef
     name: URIRef

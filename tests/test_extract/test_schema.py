@@ -180,3 +180,15 @@ def test_relations_roles_and_closures(nlp_model, text, expected):
 def test_issue3_sentence_initial_word_is_not_a_name(nlp_model, text):
     facts = extract_text("Market notes.\n" + text, nlp=nlp_model)
     assert not [e for e in facts.entities if e.name == "Customer"]
+
+
+def test_relation_channels_come_from_the_ontology():
+    from extract._schema import channels_from_ontology, load_relation_channels
+    from graph.projection import CHANNEL_OF
+
+    stored = json.loads(ontology_path("relation_schema.json").read_text(encoding="utf-8"))
+    assert stored["channels"] == channels_from_ontology() == load_relation_channels()
+    assert dict(CHANNEL_OF) == stored["channels"]
+    assert CHANNEL_OF["LENT_TO"] == CHANNEL_OF["DEPOSITED_WITH"] == "credit"
+    assert {"market", "collateral", "ownership", "issuer"} <= set(CHANNEL_OF.values())
+    assert set(CHANNEL_OF) <= {t.value for t in RelationType}
