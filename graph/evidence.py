@@ -120,14 +120,29 @@ def document_text(source: str) -> str | None:
     """Read a document's text back from its source, if it is still there.
 
     A path as given (absolute, or relative to the working directory), then the sample
-    corpus shipped in the package (``ontologies/corpus/...``). ``None`` when neither is.
+    corpus shipped in the package (``ontologies/corpus/...`` or ``sample/NAME``). ``None``
+    when neither is.
+
+    Examples
+    --------
+    >>> document_text("sample/ftx-wire-01.txt")[:3] != ""
+    True
+    >>> document_text("nowhere/at-all.txt") is None
+    True
     """
     path = Path(source)
     try:
         if path.is_file():
             return path.read_text(encoding="utf-8", errors="replace")
+        root = files("ontologies")
         if source.startswith("ontologies/"):
-            shipped = files("ontologies").joinpath(*source.split("/")[1:])
+            candidates = [root.joinpath(*source.split("/")[1:])]
+        elif source.startswith("sample/"):  # the sample corpus, as the app loads it
+            name = source.removeprefix("sample/")
+            candidates = [root.joinpath("corpus", split, name) for split in ("train", "heldout")]
+        else:
+            candidates = []
+        for shipped in candidates:
             if shipped.is_file():
                 return shipped.read_bytes().decode("utf-8", errors="replace")
     except OSError:

@@ -62,17 +62,17 @@ with dup_tab:
     suggestions = cached_suggestions(store, skey)
     if not suggestions:
         st.info("No likely duplicates.")
-    for n, s in enumerate(suggestions):
+    for s in suggestions:
         keep, drop = s.keep_and_drop()
         names = {s.a: s.a_name, s.b: s.b_name}
-        c1, c2, c3, c4 = st.columns([5, 3, 1.3, 1.3])
+        c1, c2, c3, c4 = st.columns([4, 3, 1.2, 1.8])
         c1.markdown(f"**{md_escape(s.a_name)}** ~ **{md_escape(s.b_name)}**")
         c2.caption(f"score {percent(s.score)} · name {percent(s.name)} · neighbours "
                    f"{percent(s.neighbours)} · documents {percent(s.documents)}")
-        if c3.button("Merge", key=f"dup_merge_{n}",
+        if c3.button("Merge", key=f"dup_merge_{s.a}__{s.b}",
                      help=f"merge {names[drop]} into {names[keep]}"):
             act("merge", drop, keep=keep)
-        if c4.button("Not the same", key=f"dup_distinct_{n}"):
+        if c4.button("Not the same", key=f"dup_distinct_{s.a}__{s.b}"):
             act("distinct", s.a, other=s.b)
 
 

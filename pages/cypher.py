@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from graph.errors import GraphError, QueryRefused
+from graph.numbers import cell
 from graph.sample import EXAMPLE_QUERIES
 from graph.store.bounded import QueryLimits, format_size, memory_bound, run_query
 from pages._shared import (
@@ -73,7 +74,8 @@ if result is not None:
     frame = pd.DataFrame(list(result.rows),
                          columns=list(result.columns))
     st.success(f"{len(result.rows)} row(s)")
-    st.dataframe(frame.astype(str) if len(frame) else frame, hide_index=True,
+    # numbers as people read them (85.0bn, not 85000000000.0); the CSV keeps raw values
+    st.dataframe(frame.map(cell) if len(frame) else frame, hide_index=True,
                  width="stretch")
     st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"),
                        file_name="query.csv", mime="text/csv")

@@ -102,7 +102,7 @@ if pending:
                 "tail": st.column_config.SelectboxColumn("tail", options=ids, required=True),
                 "type": st.column_config.SelectboxColumn(
                     "type", options=[r.value for r in RelationType], required=True),
-                "amount": st.column_config.NumberColumn("amount", format="%.0f"),
+                "amount": st.column_config.NumberColumn("amount", format="compact"),
                 "evidence": st.column_config.TextColumn("evidence", width="large"),
             },
         )

@@ -58,7 +58,7 @@ def test_merge_a_suggested_pair_and_undo_it(store: Any) -> None:
     text = "\n".join(str(m.value) for m in at.markdown)
     assert "**Amberlode Lending** ~ **Amberlode Lending LLC**" in text
     at.text_input(key="curate_why").input("same lender").run()
-    at.button(key="dup_merge_0").click().run()
+    at.button(key="dup_merge_amb__amb-llc").click().run()
     assert not at.exception, at.exception
     assert store.entity("amb") is None  # the fuller name stays
     [rec] = list_records(store)
