@@ -11,6 +11,7 @@ import streamlit as st
 from graph.errors import GraphError, StoreBusy
 from pages._shared import (
     cached_counts,
+    cached_last_update,
     current_store,
     get_scenario,
     init_state,
@@ -66,6 +67,9 @@ with st.sidebar:
     c1.metric("Entities", counts.get("entities", 0))
     c2.metric("Relations", counts.get("relations", 0))
     c3.metric("Documents", counts.get("documents", 0))
+    last = cached_last_update(store, store_key(store))
+    if last:
+        st.caption(f"Last update: {last.replace('T', ' ').replace('+00:00', ' UTC')}")
     scenario_line = st.empty()
     scenario_line.markdown(f"**Scenario:** {md_escape(get_scenario().describe())}")
 

@@ -4,8 +4,11 @@ A document's id is the hash of its text, so an edited file is a new document fro
 same ``source``. Before an edited file's facts are loaded, :func:`superseded` finds the
 stored documents of the same sources under other ids, and :func:`forget_documents`
 removes them: their statements (relationships), their ``Document`` nodes, and the
-entities that were an endpoint of a removed statement and are left with none. Attributes
+entities that no other document supports, that is entities the forgotten documents
+named (each ``Document`` lists its ``entities``) or that a removed statement touched,
+which are left with no statement and which no remaining document names. Attributes
 (equity, total assets, deposits) that a forgotten document supplied are cleared.
+Finding the entities other documents name reads every document's list once.
 
 The version of a statement is its ``document_id`` (the content hash of the text it was
 read from), the document is the ``source`` of that ``Document``, and ``ingested_at`` on
@@ -30,6 +33,11 @@ _DELETE_DOCS = "MATCH (d:Document) WHERE d.id IN $ids DELETE d"
 _CLEAR_ATTRS = (
     "MATCH (e:Entity) WHERE e.attr_source IN $ids SET e.equity = null, "
     "e.total_assets = null, e.deposits = null, e.attr_source = null"
+)
+_NAMED = "MATCH (d:Document) WHERE d.id IN $ids UNWIND d.entities AS x RETURN DISTINCT x AS id"
+_STILL_NAMED = (
+    "MATCH (d:Document) WHERE NOT d.id IN $ids UNWIND d.entities AS x "
+    "WITH x WHERE x IN $candidates RETURN DISTINCT x AS id"
 )
 _ORPHANS = "MATCH (e:Entity) WHERE e.id IN $ids AND COUNT { MATCH (e)-[]-() } = 0 RETURN e.id AS id"
 _DELETE_ORPHANS = "MATCH (e:Entity) WHERE e.id IN $ids AND COUNT { MATCH (e)-[]-() } = 0 DELETE e"
@@ -112,8 +120,10 @@ def forget_documents(store: Any, ids: Sequence[str]) -> ForgetSummary:
         return ForgetSummary()
     present = [r["id"] for r in _read(store, _BY_ID, {"ids": ids})]
     ends = _read(store, _ENDS, {"ids": ids})
-    touched = sorted({r["head"] for r in ends} | {r["tail"] for r in ends})
-    args, ends_args = {"ids": ids}, {"ids": touched}
+    named = {r["id"] for r in _read(store, _NAMED, {"ids": ids})}
+    candidates = sorted({r["head"] for r in ends} | {r["tail"] for r in ends} | named)
+    kept = {r["id"] for r in _read(store, _STILL_NAMED, {"ids": ids, "candidates": candidates})}
+    args, ends_args = {"ids": ids}, {"ids": [c for c in candidates if c not in kept]}
     count, _, _, _, orphans, _ = _run(
         store,
         [

@@ -164,6 +164,8 @@ class Batch:
                 "title": f.document.title,
                 "source": f.document.source,
                 "ingested_at": self.ingested_at,
+                # the entities it names, so forgetting it can tell which are left unsupported
+                "entities": sorted({e.id for e in f.entities}),
             }
             for f in self.facts.values()
         ]

@@ -203,6 +203,13 @@ def cached_counts(_store: GraphStore, store_key: str) -> dict[str, int]:
     return dict(_store.counts())
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def cached_last_update(_store: GraphStore, store_key: str) -> str | None:
+    """When the store was last loaded into: the latest ``ingested_at`` of its documents."""
+    rows = _store.cypher("MATCH (d:Document) RETURN max(d.ingested_at) AS last").rows
+    return str(rows[0]["last"]) if rows and rows[0]["last"] else None
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def cached_search(
     _store: GraphStore, store_key: str, text: str, types: tuple[str, ...], limit: int = 20

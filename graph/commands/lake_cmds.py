@@ -171,6 +171,7 @@ def replace_and_load(
     graph: Any,
     facts: Iterable[Any],
     *,
+    documents: Sequence[tuple[str, str]] | None = None,
     batch_size: int | None = None,
     parallel: int = 1,
     initial: bool = False,
@@ -178,22 +179,29 @@ def replace_and_load(
 ) -> tuple[Any, int]:
     """Forget ``forget`` and the older versions of the incoming sources, then load.
 
-    Returns the load summary and the number of documents forgotten.
+    ``documents`` pairs each incoming document id with its source; when it is given,
+    ``facts`` streams into the store instead of being held in memory first (a dataset
+    knows its documents before it reads their facts). Returns the load summary and the
+    number of documents forgotten.
     """
     from graph.forget import forget_documents, superseded
+    from graph.store.neo4j import Neo4jStore
 
-    items = list(facts)
-    old = set(forget) | set(superseded(graph, [(f.document.id, f.document.source) for f in items]))
+    neo4j = isinstance(graph, Neo4jStore)
+    if initial and not neo4j:
+        raise ValueError("--initial is for an empty Neo4j database; this store is embedded")
+    bulk = neo4j and (parallel > 1 or initial)
+    items: Iterable[Any] = facts
+    if documents is None or bulk:
+        items = list(facts)
+    if documents is None:
+        documents = [(f.document.id, f.document.source) for f in items]
+    old = set(forget) | set(superseded(graph, documents))
     gone = forget_documents(graph, sorted(old)).documents if old else 0
-    if parallel > 1 or initial:
-        from graph.store.neo4j import Neo4jStore
+    if bulk:
+        from graph.neo4j_bulk import parallel_load
 
-        if isinstance(graph, Neo4jStore):
-            from graph.neo4j_bulk import parallel_load
-
-            return parallel_load(graph, items, parallel=parallel, initial=initial), gone
-        if initial:
-            raise ValueError("--initial is for an empty Neo4j database; this store is embedded")
+        return parallel_load(graph, list(items), parallel=parallel, initial=initial), gone
     return graph.load(iter(items), batch_size=batch_size), gone
 
 
@@ -216,6 +224,7 @@ def load_dataset(
         summary, gone = replace_and_load(
             graph,
             view.facts(),
+            documents=[(d, r["source"]) for d, r in view.documents.items()],
             batch_size=batch_size,
             parallel=parallel,
             initial=initial,
@@ -344,20 +353,31 @@ def watch(
     """
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder")
-    with open_cli_store(store, write=True) as graph:
-        before = _start_state(folder, graph)
-        looks = 0
-        try:
-            while True:
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def ask_to_stop(signum: int, _frame: object) -> None:
+        stop.set()  # finish the look under way: a store write is never cut in two
+
+    old = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open_cli_store(store, write=True) as graph:
+            before = _start_state(folder, graph)
+            looks = 0
+            while not stop.is_set():
                 before = watch_once(
                     folder, graph, before, scheduler=scheduler, workers=workers, date=date
                 )
                 looks += 1
                 if rounds is not None and looks >= rounds:
                     break
-                time.sleep(every)
-        except KeyboardInterrupt:
-            typer.echo("fallout: watch stopped", err=True)
+                stop.wait(every)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    typer.echo("fallout: watch stopped", err=True)
 
 
 def _start_state(folder: Path, graph: Any) -> dict[str, tuple[int, int]]:

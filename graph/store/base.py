@@ -3,7 +3,7 @@
 Schema (portable across LadybugDB and Neo4j)::
 
     (:Entity {id, name, type, aliases, equity, total_assets, deposits, attr_source})
-    (:Document {id, title, source, ingested_at})
+    (:Document {id, title, source, ingested_at, entities})
     (:Entity)-[:<RELATION_TYPE> {id, document_id, confidence, amount, currency, asset,
                quantity, date, status, to, negated, hedged, speaker,
                evidence, start, end}]->(:Entity)

@@ -68,7 +68,9 @@ LADYBUG_DDL: tuple[str, ...] = (
     "type STRING, aliases STRING[], equity DOUBLE, total_assets DOUBLE, deposits DOUBLE, "
     "attr_source STRING)",
     "CREATE NODE TABLE IF NOT EXISTS Document(id STRING PRIMARY KEY, title STRING, "
-    "source STRING, ingested_at STRING)",
+    "source STRING, ingested_at STRING, entities STRING[])",
+    # stores made before documents listed their entities (graph.forget reads the list)
+    "ALTER TABLE Document ADD IF NOT EXISTS entities STRING[]",
     *(
         f"CREATE REL TABLE IF NOT EXISTS {t}(FROM Entity TO Entity, {_REL_COLUMNS})"
         for t in RELATION_TYPES
@@ -316,7 +318,8 @@ def neo4j_merge_documents() -> str:
     """MERGE documents by id."""
     return (
         "UNWIND $rows AS row MERGE (d:Document {id: row.id}) "
-        "SET d.title = row.title, d.source = row.source, d.ingested_at = row.ingested_at"
+        "SET d.title = row.title, d.source = row.source, d.ingested_at = row.ingested_at, "
+        "d.entities = row.entities"
     )
 
 

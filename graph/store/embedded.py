@@ -333,7 +333,7 @@ class EmbeddedStore(CypherReader):
                 self._execute(
                     "UNWIND $rows AS row MATCH (d:Document {id: row.id}) "
                     "SET d.title = row.title, d.source = row.source, "
-                    "d.ingested_at = row.ingested_at",
+                    "d.ingested_at = row.ingested_at, d.entities = row.entities",
                     {"rows": [d for d in batch.documents if d["id"] in old_docs]},
                 )
             self._copy("Document", [d for d in batch.documents if d["id"] not in old_docs])
@@ -557,7 +557,7 @@ def _line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-_DOCUMENT_FIELDS = ("id", "title", "source", "ingested_at")
+_DOCUMENT_FIELDS = ("id", "title", "source", "ingested_at", "entities")
 _FLOAT_FIELDS = ("equity", "total_assets", "deposits")
 
 
@@ -566,7 +566,8 @@ def _node_table(label: str, rows: list[dict[str, Any]]) -> Any:
     import pyarrow as pa
 
     fields = cypher.ENTITY_FIELDS if label == "Entity" else _DOCUMENT_FIELDS
-    types = {"aliases": pa.list_(pa.string()), **{f: pa.float64() for f in _FLOAT_FIELDS}}
+    lists = {f: pa.list_(pa.string()) for f in ("aliases", "entities")}
+    types = {**lists, **{f: pa.float64() for f in _FLOAT_FIELDS}}
     schema = pa.schema([(f, types.get(f, pa.string())) for f in fields])
     return pa.Table.from_pylist(rows, schema=schema)
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -217,3 +222,81 @@ def test_extract_to_a_dataset_then_load_gives_ingests_counts_and_edits_replace(
     # re-ingesting the forgotten file brings back exactly what it stated
     assert _run(["load", str(lake), "--store", store]) == 0
     assert _counts(store) == after
+
+
+def _wait_for(stream: Any, text: str, seen: list[str], deadline: float, since: int = 0) -> None:
+    """Read lines into ``seen`` until one from index ``since`` on holds ``text``."""
+    while not any(text in line for line in seen[since:]):
+        assert time.monotonic() < deadline, f"no {text!r} in {seen}"
+        line = stream.readline()  # the watch logs a line per look at least every few s
+        if line:
+            seen.append(line)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_watch_ingests_arrivals_replaces_edits_and_forgets_deletions(
+    texts: Path, tmp_path: Path
+) -> None:
+    folder, store = tmp_path / "inbox", str(tmp_path / "store")
+    folder.mkdir()
+    first, second, third = sorted(texts.glob("*.txt"))[:3]
+    shutil.copy(first, folder / first.name)
+    watch = subprocess.Popen(
+        [str(Path(sys.executable).parent / "fallout"), "watch", str(folder), "--store", store,
+         "--every", "0.2"],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        assert watch.stderr is not None
+        deadline = time.monotonic() + 240
+        _wait_for(watch.stderr, f"ingested {folder / first.name}", seen, deadline)
+        shutil.copy(second, folder / second.name)
+        _wait_for(watch.stderr, f"ingested {folder / second.name}", seen, deadline)
+        mark = len(seen)
+        (folder / first.name).write_text(
+            first.read_text() + "\nQuarry Capital lent $4 million to Bellwether Exchange.\n"
+        )
+        _wait_for(watch.stderr, f"ingested {folder / first.name}", seen, deadline, mark)
+        shutil.copy(third, folder / third.name)
+        (folder / second.name).unlink()
+        _wait_for(watch.stderr, f"forgot {folder / second.name}", seen, deadline)
+        _wait_for(watch.stderr, f"ingested {folder / third.name}", seen, deadline)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        rest = watch.communicate(timeout=60)[1]
+    assert "watch stopped" in rest
+    assert sum("ingested" in line for line in seen) == 4
+    assert _run(["ingest", str(folder), "--store", str(tmp_path / "check")]) == 0
+    assert _counts(store) == _counts(str(tmp_path / "check"))
+    assert _counts(store)["documents"] == 2
+
+
+@pytest.mark.neo4j
+def test_initial_and_parallel_neo4j_loads_match_the_serial_load(
+    tmp_path: Path, neo4j_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from graph.neo4j_bulk import LoadStats, parallel_load
+
+    docs = [_facts(f"sha256:{n}", f"{n}.txt", amount=float(n)) for n in range(40)]
+    write_part(tmp_path / "lake", [ExtractedDocument(f) for f in docs])
+    with open_store(":memory:") as serial:
+        serial.load(docs)
+        expected = dict(serial.counts())
+    with open_store(neo4j_url) as store:
+        store.cypher("MATCH (n) DETACH DELETE n", write=True)
+    assert _run(["load", str(tmp_path / "lake"), "--store", neo4j_url, "--initial",
+                 "--parallel", "3"]) == 0  # fmt: skip
+    assert _counts(neo4j_url) == expected
+    assert _run(["load", str(tmp_path / "lake"), "--store", neo4j_url, "--initial"]) == 1
+    assert "--initial needs an empty database" in capsys.readouterr().err
+    with open_store(neo4j_url) as store:
+        # a load cut short leaves its documents marked: the next load starts them over
+        store.cypher("MATCH (d:Document {id: 'sha256:3'}) SET d.loading = true", write=True)
+        stats = LoadStats()
+        parallel_load(store, docs[:10], parallel=4, stats=stats, batch_size=3)
+        assert dict(store.counts()) == expected
+        assert stats.transactions > 10 and stats.attempts >= stats.transactions
+        assert not store.cypher("MATCH (d:Document) WHERE d.loading RETURN d.id").rows
