@@ -376,7 +376,7 @@ def _pdf_text(data: bytes, path: str) -> tuple[str, list[str]]:
         import pypdf
     except ImportError as err:  # pragma: no cover - pypdf is an optional extra
         raise ReaderError(
-            f"{path}: reading PDF needs the optional 'pypdf' package (pip install fallout[pdf])"
+            f'{path}: reading PDF needs the pdf extra: .venv/bin/pip install -e ".[pdf]"'
         ) from err
     _pdf_logger()
     said: list[str] = []

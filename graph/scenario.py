@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,9 +229,42 @@ def resolve_entity(
     ids = sorted({e.id for e in hits})
     if len(ids) == 1:
         return ids[0]
+    plural = "tokens" if assets else "entities"
     if not ids:
-        raise ContagionInputError(f"no {what} named '{text}' in the graph")
-    raise ContagionInputError(f"'{text}' matches several {what}s: {', '.join(ids[:8])}; give an id")
+        near = _near_names(text, store, candidates, allowed, kinds)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        raise ContagionInputError(f"no {what} named '{text}' in the graph{hint}")
+    raise ContagionInputError(
+        f"'{text}' matches several {plural}: {', '.join(ids[:8])}; give an id"
+    )
+
+
+def _near_names(
+    text: str,
+    store: GraphStore | None,
+    candidates: list[EntityRecord],
+    allowed: Callable[[EntityRecord], bool],
+    kinds: list[str] | None,
+) -> list[str]:
+    """Return up to three names or aliases spelt like ``text`` (for "did you mean").
+
+    With a store, the pool is what a search finds for each three-letter piece of the
+    text, so a misspelling still meets the names it resembles without reading the graph.
+    """
+    import difflib
+
+    key = text.strip()
+    pool = list(candidates)
+    if store is not None:
+        pieces = {key[i : i + 3] for i in range(0, max(len(key) - 2, 1), 2)}
+        for piece in sorted(pieces):
+            pool += [e for e in store.search(piece, types=kinds, limit=50) if allowed(e)]
+    names: dict[str, str] = {}
+    for e in pool:
+        for name in (e.name, *e.aliases):
+            names.setdefault(name.casefold(), name)
+    found = difflib.get_close_matches(key.casefold(), list(names), n=3, cutoff=0.6)
+    return [names[f] for f in found]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ curate_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_STORE = typer.Option("--store", help="Store directory or neo4j:// URI (default: FALLOUT_STORE).")
+_STORE = typer.Option(
+    "--store", "-s", help="Store directory or neo4j:// URI (default: FALLOUT_STORE)."
+)
 _WHY = typer.Option("--why", help="Why: kept with the record.")
 _WHO = typer.Option("--who", help="Who made it (default: FALLOUT_USER or the login name).")
 

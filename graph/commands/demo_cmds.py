@@ -27,6 +27,7 @@ def demo_cmd(
         str | None,
         typer.Option(
             "--store",
+            "-s",
             help="Store to fill (default: FALLOUT_STORE, else the embedded store in the "
             "user data directory).",
         ),
@@ -37,7 +38,9 @@ def demo_cmd(
     app: Annotated[
         bool, typer.Option("--app/--no-app", help="Open the browser app at the end.")
     ] = True,
-    port: Annotated[int, typer.Option("--port", help="Port for the app.")] = 8501,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port for the app.")
+    ] = 8501,
     wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
     """Load the sample corpus, run "FTX defaults", write a report and open the app."""
@@ -48,6 +51,10 @@ def demo_cmd(
     from graph.scenario import Scenario, resolve_entity, run_scenario
     from graph.store import default_store_url
 
+    if app:
+        from graph.commands.run_cmds import check_port
+
+        check_port(port)  # before the work, not after it
     url = store or os.environ.get("FALLOUT_STORE", "").strip() or str(default_store_url())
     _say(f"fallout demo: store {url}")
     texts = sample_corpus_files()

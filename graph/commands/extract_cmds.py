@@ -36,7 +36,7 @@ def _extract(
         typer.Argument(help="Files to read (txt, md, html, pdf).", readable=False),
     ],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the facts JSON of DESIGN.md.")
+        bool, typer.Option("--json", help="Print the facts JSON (README: The facts JSON).")
     ] = False,
     out: Annotated[
         Path | None,

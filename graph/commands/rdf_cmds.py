@@ -46,7 +46,7 @@ def _export(
         ),
     ] = None,
     store: Annotated[
-        str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
+        str | None, typer.Option("--store", "-s", envvar="FALLOUT_STORE", help=_STORE_HELP)
     ] = None,
     wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:
@@ -103,7 +103,7 @@ def _validate(
         ),
     ] = None,
     store: Annotated[
-        str | None, typer.Option("--store", envvar="FALLOUT_STORE", help=_STORE_HELP)
+        str | None, typer.Option("--store", "-s", envvar="FALLOUT_STORE", help=_STORE_HELP)
     ] = None,
     wait: Annotated[float, wait_option()] = 0.0,
 ) -> None:

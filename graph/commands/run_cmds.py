@@ -38,10 +38,30 @@ def app_script(root: Path | None = None) -> Path:
     return path
 
 
+def check_port(port: int) -> None:
+    """Stop with one line when ``port`` is taken, before any work is done.
+
+    Raises
+    ------
+    GraphError
+        If another process listens on the port (another app, say).
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("", port))
+        except OSError:
+            raise GraphError(
+                f"port {port} is in use (another fallout app?); choose another with --port N"
+            ) from None
+
+
 def _app(
     store: str | None = typer.Option(
         None,
         "--store",
+        "-s",
         help="Embedded store directory or neo4j:// / bolt:// URI (default: FALLOUT_STORE, "
         "else the embedded store in the user data directory).",
     ),
@@ -51,6 +71,7 @@ def _app(
     ),
 ) -> None:
     """Open the browser app: explore the graph, run Cypher, simulate shocks, get reports."""
+    check_port(port)
     script = app_script()
     env = dict(os.environ)
     if store:

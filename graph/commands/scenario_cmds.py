@@ -62,6 +62,11 @@ def _run(
     shocks = parse_assignments(shock or [], "--shock", numeric=True)
     params = parse_assignments(param or [], "--param", numeric=False)
     rows = read_assumptions(assumptions) if assumptions else None
+    if not (entities or prices or shocks):
+        raise ContagionInputError(
+            "no scenario: name an entity that defaults (fallout shock FTX), or give "
+            "--price TOKEN=-0.8 or --shock ENTITY=AMOUNT"
+        )
     with open_cli_store(_store_url(store), write=False, wait=wait) as st:
         dump = st.dump()
         defaults = tuple(dict.fromkeys(resolve_entity(e, store=st) for e in entities or []))
@@ -136,7 +141,19 @@ def _print_summary(run: Any) -> None:
 Entities = Annotated[list[str] | None, typer.Argument(help=_ENTITY_HELP, show_default=False)]
 Price = Annotated[list[str] | None, typer.Option("--price", help=_PRICE_HELP)]
 Shock = Annotated[list[str] | None, typer.Option("--shock", help=_SHOCK_HELP)]
-Model = Annotated[str, typer.Option("--model", help="combined (default) or a contagion model.")]
+MODEL_CHOICES = (
+    "combined", "cascade", "collateral", "debtrank", "eisenberg-noe", "fire-sale",
+    "rogers-veraart",
+)
+"""The names ``--model`` takes (``graph.contagion.MODELS``; a test keeps them equal)."""
+Model = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="Contagion model: " + ", ".join(MODEL_CHOICES) + " (default combined; "
+        "--price needs combined, collateral or fire-sale).",
+    ),
+]
 Param = Annotated[list[str] | None, typer.Option("--param", help=_PARAM_HELP)]
 Assumptions = Annotated[
     Path | None,
@@ -163,7 +180,7 @@ Choose = Annotated[
     ),
 ]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Monte Carlo processes.")]
-Store = Annotated[str | None, typer.Option("--store", help=_STORE_HELP)]
+Store = Annotated[str | None, typer.Option("--store", "-s", help=_STORE_HELP)]
 Wait = Annotated[float, wait_option()]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -262,6 +263,24 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+_CYPHER_NOISE = re.compile(
+    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S
+)
+_CYPHER_PARAM = re.compile(r"\$(?:(\w+)|`([^`]+)`)")
+
+
+def query_parameters(text: str) -> set[str]:
+    """Return the parameters a Cypher statement uses (``$name``), outside strings and comments.
+
+    Examples
+    --------
+    >>> sorted(query_parameters("MATCH (e {id: $id}) WHERE e.name <> '$x' RETURN e LIMIT $n"))
+    ['id', 'n']
+    """
+    bare = _CYPHER_NOISE.sub(lambda m: " " if not m.group(0).startswith("`") else m.group(0), text)
+    return {a or b for a, b in _CYPHER_PARAM.findall(bare)}
+
+
 def query(
     text: str = typer.Argument(..., help="One Cypher statement."),
     param: list[str] = typer.Option([], "--param", "-p", help="Query parameter NAME=VALUE."),
@@ -287,6 +306,15 @@ def query(
     if as_json and as_csv:
         raise ValueError("choose one of --json and --csv")
     params = parse_params(param)
+    missing = sorted(query_parameters(text) - set(params))
+    if missing:
+        from graph.errors import QueryRefused
+
+        given = ", ".join(f"--param {name}=VALUE" for name in missing)
+        raise QueryRefused(
+            f"the query uses {', '.join('$' + n for n in missing)} but no value was given; "
+            f"add {given}"
+        )
     limits = QueryLimits.from_env(timeout=timeout, memory=max_memory)
     with open_cli_store(store, write=write, wait=wait) as graph:
         if write:  # a write holds the store alone: it runs here, under the timeout

@@ -379,7 +379,8 @@ def write_pdf(report: Report, out: str | Path) -> Path:
         import weasyprint
     except ImportError as err:
         raise ReportError(
-            "PDF reports need WeasyPrint: install the extra with pip install 'fallout[pdf]'"
+            "PDF reports need WeasyPrint: install the pdf extra with "
+            '.venv/bin/pip install -e ".[pdf]"'
         ) from err
     out = Path(out)
     try:
