@@ -317,8 +317,6 @@ def _facts() -> object:
 def test_cli_export_and_validate_read_the_embedded_store(tmp_path: Path, capsys) -> None:
     import graph.store as stores
 
-    if not hasattr(stores, "open_store"):
-        pytest.skip("graph.store.open_store is not available yet")
     store_dir = str(tmp_path / "store")
     with stores.open_store(store_dir) as store:
         store.load([_facts()])

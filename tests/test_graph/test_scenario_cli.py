@@ -16,10 +16,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def store_dir(tmp_path: Path) -> str:
-    try:
-        from graph.store import open_store  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - the store package is still being written
-        pytest.skip("graph.store.open_store is not available yet")
+    from graph.store import open_store
+
     path = tmp_path / "store"
     with open_store(str(path)) as store:
         store.load(ftx_facts(evidence='Genesis lent <script>alert(1)</script> to Alameda.'))
