@@ -8,7 +8,8 @@ Measures, on a seeded random graph:
    canvas is drawn inside the component frame, on the first visit (cold layout) and on
    later visits (layout cached).
 
-Usage: ``python bench/bench_app.py [--nodes 2000] [--edges 4000] [--visits 3]``.
+Usage: ``python bench/bench_app.py [--nodes 2000] [--edges 4000] [--visits 3]
+[--screenshot PNG]``.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def synthetic(nodes: int, edges: int, seed: int = 7):  # type: ignore[no-untyped
         if a == b:
             continue
         amount = rng.choice([None, 10 ** rng.uniform(5, 10)])
+        mark = rng.random()  # about one statement in ten hedged, one in twenty denied
         rels.append(RelationRecord(f"r{k}", f"n{a}", rng.choice(TYPES), f"n{b}", "d", 0.9,
-                                   amount=amount))
+                                   amount=amount, hedged=mark < 0.1, negated=mark > 0.95))
     return Subgraph(entities=ents, relations=tuple(rels))
 
 
@@ -84,7 +86,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def browser_side(nodes: int, edges: int, visits: int) -> list[float]:
+def browser_side(
+    nodes: int, edges: int, visits: int, screenshot: Path | None = None
+) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="fallout-bench-app-"))
@@ -129,6 +133,10 @@ def browser_side(nodes: int, edges: int, visits: int) -> list[float]:
                     timeout=120_000,
                 )
                 times.append(time.perf_counter() - t0)
+            if screenshot is not None:
+                page.wait_for_timeout(1000)
+                page.locator("iframe[title*='st_link_analysis']").first.screenshot(
+                    path=str(screenshot))
             browser.close()
     finally:
         proc.terminate()
@@ -143,12 +151,13 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=2000)
     parser.add_argument("--edges", type=int, default=4000)
     parser.add_argument("--visits", type=int, default=3)
+    parser.add_argument("--screenshot", type=Path, help="save the drawn graph as a PNG")
     args = parser.parse_args()
     py = python_side(args.nodes, args.edges)
     print(f"layout (python, cold):   {py['layout_cold']:.2f} s")
     print(f"layout (python, cached): {py['layout_cached'] * 1000:.1f} ms")
     print(f"elements:                {py['elements'] * 1000:.1f} ms")
-    times = browser_side(args.nodes, args.edges, args.visits)
+    times = browser_side(args.nodes, args.edges, args.visits, args.screenshot)
     print(f"browser draw, first visit (cold layout): {times[0]:.2f} s")
     for k, t in enumerate(times[1:], start=2):
         print(f"browser draw, visit {k} (layout cached):   {t:.2f} s")

@@ -138,6 +138,9 @@ class _Style:
         return {"selector": self.selector, "style": self.style}
 
 
+LABELLED = 25
+"""How many of the most connected nodes keep their label drawn."""
+
 LARGE_GRAPH = 500
 """Above this many nodes, edges are drawn straight (haystack) and without arrows."""
 
@@ -148,6 +151,11 @@ def _styles(large: bool = False) -> tuple[list[_Style], list[_Style]]:
         _Style(f"node[kind='{k}']", {"background-color": c}) for k, c in KIND_COLOURS.items()
     ]
     nodes += [
+        # only the most connected nodes carry a label; the others show it when selected
+        # (no label at all, not a transparent one: nothing to measure or draw)
+        _Style("node[shown='no']", {"label": ""}),
+        _Style("node[shown='no']:selected", {"label": "data(label)"}),
+        _Style("node[faded='yes']", {"opacity": 0.12}),
         _Style("node[state='stressed']", {"border-width": 4, "border-color": "#ff7f0e"}),
         _Style("node[state='defaulted']", {"border-width": 6, "border-color": "#d62728",
                                            "background-blacken": 0.4}),
@@ -160,6 +168,12 @@ def _styles(large: bool = False) -> tuple[list[_Style], list[_Style]]:
         if rel == "AFFILIATED_WITH":
             style["target-arrow-shape"] = "none"
         edges.append(_Style(f"edge[label='{rel}']", style))
+    edges.append(_Style("edge[hedged='yes']", {"line-style": "dashed", "opacity": 0.55,
+                                               "line-dash-pattern": [6, 4]}))
+    edges.append(_Style("edge[negated='yes']", {"line-style": "dotted", "opacity": 0.4,
+                                                "line-color": "#999999",
+                                                "target-arrow-shape": "tee"}))
+    edges.append(_Style("edge[faded='yes']", {"opacity": 0.06}))
     edges.append(_Style("edge[loss='yes']", {"line-color": "#d62728", "target-arrow-color":
                                              "#d62728", "z-index": 10}))
     if large:  # straight, arrowless edges draw several times faster in Cytoscape
@@ -181,19 +195,54 @@ def _edge_width(amount: float | None, top: float) -> float:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def graph_positions(
-    node_ids: tuple[str, ...], edges: tuple[tuple[str, str], ...]
+    node_ids: tuple[str, ...],
+    edges: tuple[tuple[str, str], ...],
+    groups: tuple[tuple[str, str], ...] | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """Node positions for a graph, computed once per node and edge set (cached)."""
+    """Node positions for a graph, computed once per node and edge set (cached).
+
+    With ``groups`` (``(id, group)`` pairs: kinds), each group is laid out on its own
+    and the groups sit apart on a circle; with ``groups=()``, the groups are the graph's
+    communities (greedy modularity).
+    """
     import networkx as nx
 
     g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(node_ids)
     g.add_edges_from(edges)
     n = max(len(node_ids), 1)
-    pos = nx.spring_layout(g, seed=7, iterations=50 if n <= 500 else 20)
+    if groups is not None:
+        if groups:
+            member = dict(groups)
+        else:
+            found = nx.community.greedy_modularity_communities(g) if g.number_of_edges() else [
+                set(node_ids)]
+            member = {v: str(k) for k, c in enumerate(found) for v in c}
+        names = sorted(set(member.values()))
+        out: dict[str, tuple[float, float]] = {}
+        ring = 60 * math.sqrt(n)
+        for k, name in enumerate(names):
+            part = tuple(sorted(v for v in node_ids if member.get(v) == name))
+            inner = graph_positions(part, tuple(e for e in edges if e[0] in part and e[1] in part))
+            cx = ring * math.cos(2 * math.pi * k / len(names))
+            cy = ring * math.sin(2 * math.pi * k / len(names))
+            out |= {v: (round(x * 0.5 + cx, 1), round(y * 0.5 + cy, 1))
+                    for v, (x, y) in inner.items()}
+        return out
+    # nodes without an edge would be pushed to the rim and shrink the rest to a knot:
+    # lay out the connected part, then line the lone nodes up beneath it
+    lone = sorted(v for v in node_ids if g.degree(v) == 0)
+    g.remove_nodes_from(lone)
+    m = max(g.number_of_nodes(), 1)
+    pos = nx.spring_layout(g, seed=7, k=1.6 / math.sqrt(m), iterations=50 if n <= 500 else 20)
     scale = 45 * math.sqrt(n)  # labels (12 px) stay readable up to about 60 nodes
-    return {k: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for k, (x, y) in
-            pos.items()}
+    out = {k: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for k, (x, y) in
+           pos.items()}
+    bottom = max((y for _, y in out.values()), default=0.0) + 60
+    per_row = max(1, int(math.sqrt(len(lone)) * 2))
+    for i, v in enumerate(lone):
+        out[v] = (round(-scale + 40.0 * (i % per_row), 1), round(bottom + 40.0 * (i // per_row), 1))
+    return out
 
 
 def graph_elements(
@@ -202,6 +251,7 @@ def graph_elements(
     node_states: Mapping[str, str] | None = None,
     loss_edges: Sequence[str | tuple[str, str]] = (),
     positions: Mapping[str, tuple[float, float]] | None = None,
+    focus: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Cytoscape elements for a subgraph: nodes coloured by kind, edges by relation type.
 
@@ -209,8 +259,23 @@ def graph_elements(
     HTML, so each of them is HTML-escaped here (ids too: a click returns the escaped
     id, which :func:`render_graph` unescapes). ``label`` is shown as text and drawn on
     the canvas: a node's name, an edge's relation type, as they are.
+
+    Only the :data:`LABELLED` most connected nodes (and shocked or hit ones) keep their
+    label on the canvas; the others show it when selected. Hedged edges are dashed and
+    faint, denied ones dotted grey with a bar for an arrow. With ``focus``, everything
+    but that node, its neighbours and its own edges fades.
     """
     states = node_states or {}
+    degree: dict[str, int] = {}
+    for r in subgraph.relations:
+        degree[r.head] = degree.get(r.head, 0) + 1
+        degree[r.tail] = degree.get(r.tail, 0) + 1
+    ranked = sorted(subgraph.entities, key=lambda e: (-degree.get(e.id, 0), e.name))
+    labelled = {e.id for e in ranked[:LABELLED]} | set(states) | ({focus} if focus else set())
+    near = None
+    if focus:
+        near = {focus} | {r.tail for r in subgraph.relations if r.head == focus}
+        near |= {r.head for r in subgraph.relations if r.tail == focus}
     lossy = set(loss_edges)  # relation ids, or (head, tail) pairs in either direction
     top = max((r.amount or 0.0 for r in subgraph.relations), default=0.0)
     known = {e.id for e in subgraph.entities}
@@ -220,6 +285,10 @@ def graph_elements(
                                          "name": _html(e.name), "kind": _html(e.type)}}
         if e.id in states:
             node["data"]["state"] = states[e.id]
+        if e.id not in labelled:
+            node["data"]["shown"] = "no"
+        if near is not None and e.id not in near:
+            node["data"]["faded"] = "yes"
         if positions and e.id in positions:
             x, y = positions[e.id]
             node["position"] = {"x": x, "y": y}
@@ -236,6 +305,12 @@ def graph_elements(
             data["amount"] = _html(money(r.amount, r.currency))
         if r.id in lossy or (r.head, r.tail) in lossy or (r.tail, r.head) in lossy:
             data["loss"] = "yes"
+        if r.hedged:
+            data["hedged"] = "yes"
+        if r.negated:
+            data["negated"] = "yes"
+        if focus and focus not in (r.head, r.tail):
+            data["faded"] = "yes"
         edges.append({"data": data})
     return {"nodes": nodes, "edges": edges}
 
@@ -244,13 +319,27 @@ LAYOUTS = ("cached", "cose", "concentric", "breadthfirst", "circle", "grid")
 
 
 def _legend(subgraph: Subgraph) -> None:
-    """One line under the graph: the colour of each kind present."""
+    """Under the graph: the colour of each kind and the line of each relation type present."""
     kinds = sorted({e.type for e in subgraph.entities})
     dots = " &nbsp; ".join(
         f'<span style="color:{KIND_COLOURS.get(k, "#888")}">&#9679;</span> {html.escape(k)}'
         for k in kinds
     )
-    st.markdown(f'<div style="font-size:0.8em">{dots}</div>', unsafe_allow_html=True)
+    dash = {"solid": "&#9472;&#9472;", "dashed": "&#9472; &#9472;", "dotted": "&#183;&#183;&#183;"}
+    types = sorted({r.type for r in subgraph.relations})
+    lines = " &nbsp; ".join(
+        f'<span style="color:{EDGE_COLOURS.get(t, ("#888", "solid"))[0]}">'
+        f'{dash[EDGE_COLOURS.get(t, ("#888", "solid"))[1]]}</span> {html.escape(t)}'
+        for t in types
+    )
+    marks = []
+    if any(r.hedged for r in subgraph.relations):
+        marks.append('<span style="opacity:0.55">&#9472; &#9472;</span> hedged (faint, dashed)')
+    if any(r.negated for r in subgraph.relations):
+        marks.append('<span style="color:#999">&#183;&#183;&#183;&#8867;</span> denied (grey)')
+    extra = f"<br>{' &nbsp; '.join(marks)}" if marks else ""
+    st.markdown(f'<div style="font-size:0.8em">{dots}<br>{lines}{extra}</div>',
+                unsafe_allow_html=True)
 
 
 def render_graph(
@@ -261,6 +350,8 @@ def render_graph(
     node_states: Mapping[str, str] | None = None,
     loss_edges: Sequence[str | tuple[str, str]] = (),
     height: int = 520,
+    focus: str | None = None,
+    group: str = "none",
 ) -> str | None:
     """Draw ``subgraph`` with st-link-analysis; return the id of a clicked node, if any.
 
@@ -277,10 +368,13 @@ def render_graph(
     if layout == "cached":
         ids = tuple(sorted(e.id for e in subgraph.entities))
         pairs = tuple(sorted({(r.head, r.tail) for r in subgraph.relations}))
-        positions = graph_positions(ids, pairs)
+        kinds = tuple(sorted((e.id, e.type) for e in subgraph.entities)) if group == "kind" \
+            else ()
+        positions = graph_positions(ids, pairs, kinds) if group != "none" else \
+            graph_positions(ids, pairs)
         cy_layout = {"name": "preset", "fit": True, "padding": 20, "animate": False}
     elements = graph_elements(subgraph, node_states=node_states, loss_edges=loss_edges,
-                              positions=positions)
+                              positions=positions, focus=focus)
     node_styles, edge_styles = _styles(large=len(subgraph.entities) > LARGE_GRAPH)
     value = st_link_analysis(
         elements,

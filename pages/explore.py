@@ -58,6 +58,10 @@ with left:
                                key="explore_rel_types")
     layout = st.selectbox("Layout", LAYOUTS, key="explore_layout",
                           help="'cached' places nodes once per graph and remembers it.")
+    group = st.selectbox("Group by", ["none", "kind", "community"], key="explore_group",
+                         help="With the cached layout: each kind or community drawn apart.")
+    focus = st.toggle("Focus on the selected entity", key="explore_focus",
+                      help="Fade everything but its own relations and neighbours.")
 
 selected = st.session_state[SELECTED_KEY]
 entity = cached_entity(store, skey, selected) if selected else None
@@ -69,7 +73,8 @@ with right:
         sub = cached_neighbourhood(store, skey, entity.id, depth, tuple(rel_types))
         st.caption(f"{len(sub.entities)} entities, {len(sub.relations)} relations within "
                    f"{depth} hop(s) of {md_escape(entity.name)}. Click a node to select it.")
-        clicked = render_graph(sub, key=f"explore_graph_{entity.id}_{depth}", layout=layout)
+        clicked = render_graph(sub, key=f"explore_graph_{entity.id}_{depth}", layout=layout,
+                               group=group, focus=entity.id if focus else None)
         if clicked and clicked != selected:
             st.session_state[SELECTED_KEY] = clicked
             st.rerun()

@@ -142,6 +142,8 @@ def _print_table(result: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from graph.numbers import number
+
     console = Console()
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
     table = Table(title=escape(f"{result.model} ({params})"))
@@ -152,15 +154,15 @@ def _print_table(result: Any) -> None:
         table.add_row(
             escape(n.id),
             "yes" if n.defaulted else "",
-            f"{n.equity_loss:,.4g}",
+            number(n.equity_loss),
             f"{n.relative_loss:.2%}",
-            "" if n.payment is None else f"{n.payment:,.4g}",
+            "" if n.payment is None else number(n.payment),
         )
     console.print(table)
     if len(ranked) > 50:
         console.print(f"... {len(ranked) - 50} more nodes (use --json for all)")
     for k, v in result.totals.items():
-        console.print(f"{k}: {v:,.6g}")
+        console.print(f"{k}: {number(v)}")
 
 
 def register(app: typer.Typer) -> None:
