@@ -67,12 +67,6 @@ def _register_all() -> None:
 _register_all()
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print ``fallout: error: MESSAGE`` on stderr and exit with ``code``."""
-    typer.echo(f"fallout: error: {message}", err=True)
-    raise SystemExit(code)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the ``fallout`` command line (the console-script entry point)."""
     from extract.errors import ExtractError

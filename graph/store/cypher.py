@@ -192,13 +192,6 @@ def search_query(types: tuple[str, ...] | None, *, text: bool = True) -> str:
     return f"{head}{where} RETURN {_ENTITY_RETURN} ORDER BY size(e.name), e.name, e.id LIMIT $limit"
 
 
-def _var_length(types: tuple[str, ...] | None, depth: int) -> str:
-    if depth not in (1, 2, 3):
-        raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
-    kinds = ":" + "|".join(types) if types else ""
-    return f"[{kinds}*1..{depth}]"
-
-
 def hop_query(
     type_fn: str,
     types: tuple[str, ...] | None,
