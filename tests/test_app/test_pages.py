@@ -57,6 +57,9 @@ def test_app_frame_shows_store_and_counts(sample_store: Any) -> None:
     assert "embedded, in memory" in sidebar
     entities = next(m for m in at.sidebar.metric if m.label == "Entities")
     assert int(entities.value) == sample_store.counts()["entities"] > 0
+    last = sample_store.cypher("MATCH (d:Document) RETURN max(d.ingested_at) AS t").rows[0]["t"]
+    captions = [str(c.value) for c in at.sidebar.caption]
+    assert f"Last update: {last.replace('T', ' ').replace('+00:00', ' UTC')}" in captions
 
 
 def test_explore_search_finds_ftx(sample_store: Any) -> None:
