@@ -45,7 +45,7 @@ quick = [(i, f"{md_escape(names[i])} defaults") for i in ("ftx", "alameda-resear
 cols = st.columns(len(quick) + 1)
 for col, (eid, label) in zip(cols, quick, strict=False):
     if col.button(label, key=f"quick_{eid}"):
-        scenario = Scenario(defaults=[eid], model="combined")
+        scenario = Scenario(defaults=(eid,), model="combined")
         set_scenario(scenario)
         st.session_state[RUN_REQUEST_KEY] = True
 
@@ -97,7 +97,7 @@ if submitted:
         for r in prices.to_dict("records")
         if r.get("token") and r.get("change %") == r.get("change %") and r.get("change %")
     }
-    scenario = Scenario(defaults=list(defaults), prices=shocks, model=model,
+    scenario = Scenario(defaults=tuple(defaults), prices=shocks, model=model,
                         params={"recovery": recovery, "ltv_trigger": ltv,
                                 "issuer_drop": issuer_drop, "impact": str(impact)},
                         runs=int(runs))
