@@ -5,8 +5,15 @@ fresh process (wall clock, peak RSS of the child via getrusage):
 
 - a plain baseline: pandas read_csv (pyarrow engine, ids as categories) + scipy
   fictitious-default solve;
-- `fallout contagion run --model eisenberg-noe --json` (output written to a file);
+- the floor: reading both files, mapping ids and building the matrix
+  (``ExposureNetwork.from_csv`` alone);
+- `fallout contagion run --model eisenberg-noe --json` (output written to a file), and
+  with ``--out result.parquet``;
 - the same command with `--model debtrank` and `--model cascade`.
+
+The nodes file of the Eisenberg-Noe runs and the baseline leaves optional cells blank, as
+DESIGN.md allows: ``equity`` and ``weight`` (which Eisenberg-Noe does not read) on one row
+in ten, and ``external_liabilities`` (blank is 0) on the rows that owe nothing outside.
 
 Usage: python bench/bench_contagion.py [--nodes 1000000] [--edges 5000000] [--repeat 2]
 """
@@ -49,7 +56,7 @@ BASELINE = textwrap.dedent(
     debt = codes("debtor")
     a = sp.csr_array((ex["amount"].to_numpy(np.float64), (cred, debt)), shape=(n, n))
     e = nodes["external_assets"].to_numpy(np.float64).copy()
-    x = nodes["external_liabilities"].to_numpy(np.float64)
+    x = nodes["external_liabilities"].fillna(0.0).to_numpy(np.float64)
     hit = ids.get_indexer(pd.Index(open(defaults_txt).read().split()))
     e[hit] = 0.0
     pbar = np.asarray(a.sum(axis=0)).ravel() + x
@@ -118,6 +125,37 @@ def generate(folder: Path, n: int, m: int, n_defaults: int, seed: int = 42) -> l
     return defaults
 
 
+def blank_optional_cells(folder: Path, seed: int = 7) -> Path:
+    """Write nodes_blank.csv: nodes.csv with optional cells left blank (once)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    out = folder / "nodes_blank.csv"
+    if out.exists():
+        return out
+    table = pacsv.read_csv(folder / "nodes.csv")
+    rng = np.random.default_rng(seed)
+    blank = pa.array(rng.uniform(size=table.num_rows) < 0.1)
+    for col in ("equity", "weight"):
+        i = table.column_names.index(col)
+        table = table.set_column(i, col, pc.if_else(blank, None, table.column(col)))
+    i = table.column_names.index("external_liabilities")
+    x = table.column("external_liabilities")
+    table = table.set_column(i, "external_liabilities",
+                             pc.if_else(pc.less_equal(x, 0.0), None, x))
+    pacsv.write_csv(table, out)
+    return out
+
+
+FLOOR = (
+    "import sys\n"
+    "from graph.contagion.network import ExposureNetwork\n"
+    "net = ExposureNetwork.from_csv(sys.argv[1], sys.argv[2])\n"
+    "print(net.n, net.exposures.nnz)\n"
+)
+
+
 def measure(cmd: list[str], out: Path) -> tuple[float, float, int]:
     """Run ``cmd`` in a fresh wrapper process; return seconds, peak RSS (MB), exit code."""
     wrapper = (
@@ -152,31 +190,38 @@ def main() -> None:
     print(f"data: {folder} ({time.perf_counter() - t0:.1f} s)", flush=True)
     (folder / "defaults.txt").write_text(" ".join(defaults))
     (folder / "baseline.py").write_text(BASELINE)
+    blank = blank_optional_cells(folder)
     script = Path(sys.executable).parent / "fallout"
     fallout = [str(script)] if script.exists() else [sys.executable, "-m", "graph.cli"]
-    common = ["contagion", "run", "--nodes", str(folder / "nodes.csv"),
-              "--exposures", str(folder / "exposures.csv"), "--json"]
-    common += [x for d in defaults for x in ("--default", d)]
+    exposures = str(folder / "exposures.csv")
+    picks = [x for d in defaults for x in ("--default", d)]
+    full = ["contagion", "run", "--nodes", str(folder / "nodes.csv"), "--exposures", exposures,
+            *picks]
+    sparse = ["contagion", "run", "--nodes", str(blank), "--exposures", exposures, *picks]
+    parquet = str(folder / "result.parquet")
     runs = {
-        "baseline (pandas + scipy)": [sys.executable, str(folder / "baseline.py"),
-                                      str(folder / "nodes.csv"), str(folder / "exposures.csv"),
-                                      str(folder / "defaults.txt")],
-        "eisenberg-noe": [*fallout, *common, "--model", "eisenberg-noe"],
-        "debtrank": [*fallout, *common, "--model", "debtrank"],
-        "cascade": [*fallout, *common, "--model", "cascade"],
+        "baseline (pandas + scipy)": [sys.executable, str(folder / "baseline.py"), str(blank),
+                                      exposures, str(folder / "defaults.txt")],
+        "floor (read, ids, matrix)": [sys.executable, "-c", FLOOR, str(blank), exposures],
+        "eisenberg-noe": [*fallout, *sparse, "--json", "--model", "eisenberg-noe"],
+        "eisenberg-noe --out": [*fallout, *sparse, "--out", parquet, "--model", "eisenberg-noe"],
+        "debtrank": [*fallout, *full, "--json", "--model", "debtrank"],
+        "debtrank --out": [*fallout, *full, "--out", parquet, "--model", "debtrank"],
+        "cascade": [*fallout, *full, "--json", "--model", "cascade"],
     }
     results: dict[str, tuple[float, float]] = {}
     for name, cmd in runs.items():
         best, peak = float("inf"), 0.0
         for _ in range(args.repeat):
-            dt, rss, rc = measure(cmd, folder / f"out-{name.split()[0]}.json")
+            tag = "-parquet" if "--out" in name else ""
+            dt, rss, rc = measure(cmd, folder / f"out-{name.split()[0]}{tag}.json")
             if rc != 0:
                 raise SystemExit(f"{name} failed with exit code {rc}")
             best, peak = min(best, dt), max(peak, rss)
         results[name] = (best, peak)
         print(f"{name:28s} {best:7.2f} s  peak RSS {peak:7.0f} MB", flush=True)
     base = results["baseline (pandas + scipy)"][0]
-    for name in ("eisenberg-noe", "debtrank", "cascade"):
+    for name in runs:
         print(f"{name:28s} {results[name][0] / base:5.2f}x baseline")
     en = json.loads((folder / "out-eisenberg-noe.json").read_text())["totals"]
     print("eisenberg-noe totals:", en)
