@@ -7,6 +7,7 @@ import streamlit as st
 from extract.model import EntityType, RelationType
 from graph.evidence import document_text, page_of, relation_title
 from graph.numbers import percent, when
+from graph.timeline import as_of, days, new_on
 from pages._shared import (
     LAYOUTS,
     MATCH_KEY,
@@ -27,8 +28,7 @@ from pages._shared import (
     store_key,
 )
 
-EVIDENCE_PAGE = 25
-"""Relations per page of evidence."""
+EVIDENCE_PAGE = 25  # relations per page of evidence
 
 init_state()
 store = current_store()
@@ -71,6 +71,15 @@ with right:
         st.info("Search for an entity and pick it to see its neighbourhood.")
     else:
         sub = cached_neighbourhood(store, skey, entity.id, depth, tuple(rel_types))
+        dated = days(sub.relations)
+        if len(dated) > 1 and st.toggle("As of a date", key="explore_asof_on",
+                                        help="The graph as known on a day: statements dated "
+                                        "later are left out; undated ones stay."):
+            day = st.select_slider("As of", dated, value=dated[-1], format_func=when,
+                                   key=f"explore_asof_{entity.id}_{depth}")
+            new = new_on(sub.relations, day)
+            sub = as_of(sub, day)
+            st.caption(f"As of {when(day)}: {len(new)} statement(s) dated that day.")
         st.caption(f"{len(sub.entities)} entities, {len(sub.relations)} relations within "
                    f"{depth} hop(s) of {md_escape(entity.name)}. Click a node to select it.")
         clicked = render_graph(sub, key=f"explore_graph_{entity.id}_{depth}", layout=layout,

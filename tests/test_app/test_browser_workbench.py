@@ -277,3 +277,45 @@ def test_no_raw_float_none_or_nan_on_any_page(workbench: tuple[str, Any, Path]) 
     assert "$" in seen["simulate"]
     bad = {where: sorted({m.group(0) for m in RAW.finditer(text)}) for where, text in seen.items()}
     assert not any(bad.values()), bad
+
+
+def test_the_as_of_slider_on_the_ftx_week_changes_the_graph(
+    workbench: tuple[str, Any, Path],
+) -> None:
+    from playwright.sync_api import expect
+
+    url, page, _ = workbench
+    _open(page, url, "/")
+    search = page.get_by_label("Search by name or alias")
+    search.fill("FTX")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="FTX", exact=True)).to_be_visible(timeout=60_000)
+    counted = re.compile(r"(\d+) entities, (\d+) relations within")
+
+    def relations_drawn() -> int:
+        found = counted.search(page.get_by_test_id("stMain").inner_text())
+        assert found, "no count of the drawn graph"
+        return int(found.group(2))
+
+    everything = relations_drawn()
+    page.get_by_text("As of a date").click()
+    expect(page.get_by_text("As of", exact=True)).to_be_visible(timeout=30_000)
+    thumb = page.get_by_role("slider").last
+    thumb.focus()
+    thumb.press("Home")  # the earliest day a statement about FTX refers to
+    page.wait_for_timeout(2500)
+    earliest = relations_drawn()
+    assert earliest < everything
+    for _ in range(40):  # step day by day into the FTX week, 2 November 2022
+        if "2 Nov 2022" in (thumb.get_attribute("aria-valuetext") or ""):
+            break
+        thumb.press("ArrowRight")
+        page.wait_for_timeout(400)
+    page.wait_for_timeout(2500)
+    assert "As of 2 Nov 2022:" in page.get_by_test_id("stMain").inner_text()
+    week_start = relations_drawn()
+    page.wait_for_timeout(3000)  # the graph redraws with what was known that day
+    _screenshot(page, "explore-as-of.png")
+    thumb.press("End")
+    page.wait_for_timeout(2500)
+    assert earliest <= week_start < relations_drawn() == everything
