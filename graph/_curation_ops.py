@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from extract.model import EntityType, RelationType
+from graph.errors import UsageError
 from graph.store.cypher import ENTITY_FIELDS, RELATION_FIELDS, relation_return
 
 __all__ = [
@@ -60,7 +61,7 @@ def entity_row(store: Any, entity_id: str) -> Row | None:
 def create_entity(store: Any, row: Row) -> None:
     """Create an entity from ``row`` (``id``, ``name``, ``type``, ``aliases``, figures)."""
     if row["type"] not in _ENTITY_TYPES:
-        raise ValueError(f"unknown entity kind {row['type']!r}")
+        raise UsageError(f"unknown entity kind {row['type']!r}")
     params = {f"p_{f}": row.get(f) for f in ENTITY_FIELDS}
     params["p_aliases"] = list(row.get("aliases") or [])
     sets = ", ".join(f"e.{f} = $p_{f}" for f in ENTITY_FIELDS if f not in ("id", "aliases"))
@@ -77,9 +78,9 @@ def update_entity(store: Any, entity_id: str, **changes: Any) -> None:
         return
     unknown = set(changes) - set(ENTITY_FIELDS)
     if unknown or "id" in changes:
-        raise ValueError(f"cannot set {sorted(unknown | {'id'} & set(changes))} on an entity")
+        raise UsageError(f"cannot set {sorted(unknown | {'id'} & set(changes))} on an entity")
     if "type" in changes and changes["type"] not in _ENTITY_TYPES:
-        raise ValueError(f"unknown entity kind {changes['type']!r}")
+        raise UsageError(f"unknown entity kind {changes['type']!r}")
     sets = ", ".join(f"e.{f} = $p_{f}" for f in changes)
     params = {f"p_{f}": v for f, v in changes.items()} | {"p_id": entity_id}
     _write(store, f"MATCH (e:Entity) WHERE e.id = $p_id SET {sets}", params)
@@ -117,7 +118,7 @@ def create_relation(store: Any, row: Row) -> None:
     """Create one relationship from ``row`` between two existing entities."""
     kind = row["type"]
     if kind not in _RELATION_TYPES:
-        raise ValueError(f"unknown relation type {kind!r}")
+        raise UsageError(f"unknown relation type {kind!r}")
     sets = ", ".join(f"r.`{f}` = $p_{f}" for f in RELATION_FIELDS if f != "id")
     params = {f"p_{f}": row.get(f) for f in RELATION_FIELDS}
     params["p_negated"] = bool(row.get("negated"))

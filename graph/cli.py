@@ -2,7 +2,8 @@
 
 Each group of subcommands lives in a module of ``graph.commands`` that exposes
 ``register(app)``. User mistakes (``ExtractError``, ``GraphError``, bad paths)
-become one line on stderr and a non-zero exit, never a traceback.
+become one line on stderr and a non-zero exit; any other exception is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         app(args=argv, prog_name="fallout")
-    except (ExtractError, GraphError, OSError, ValueError) as err:
+    except (ExtractError, GraphError, OSError) as err:
+        # the project's own errors (a bad option value is a UsageError) and bad paths;
+        # any other exception is a bug and keeps its traceback
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         typer.echo(f"fallout: error: {message}", err=True)
         sys.exit(1)

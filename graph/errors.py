@@ -27,11 +27,19 @@ __all__ = [
     "StoreBusy",
     "StoreError",
     "StoreUnavailable",
+    "UsageError",
 ]
 
 
 class GraphError(Exception):
     """Root of every error raised by ``graph``."""
+
+
+class UsageError(GraphError, ValueError):
+    """A value given by the user that a command cannot use (an option, a setting).
+
+    It is a ``ValueError`` too, so Python callers that caught ``ValueError`` still do.
+    """
 
 
 class StoreError(GraphError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.model import Facts
+from graph.errors import UsageError
 from graph.validation import (
     MAX_NAME_CHARS,
     MAX_TEXT_CHARS,
@@ -390,7 +391,7 @@ def batches(
     True
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size is {batch_size}; expected a positive number")
+        raise UsageError(f"batch_size is {batch_size}; expected a positive number")
     stamp = ingested_at or INGESTED_AT.get() or datetime.now(UTC).isoformat(timespec="seconds")
     batch = Batch(stamp)
     size = 0

@@ -23,7 +23,7 @@ from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, PROV, XSD, DefinedNamespace, Namespace
 
 from extract.model import EntityType, RelationType
-from graph.errors import SchemaViolation
+from graph.errors import SchemaViolation, UsageError
 from graph.store.base import DocumentRecord, EntityRecord, GraphDump, RelationRecord
 
 if TYPE_CHECKING:
@@ -521,7 +521,7 @@ def serialize(dump: GraphDump, fmt: str) -> bytes:
         return to_jsonld(dump)
     if fmt == "graphml":
         return to_graphml(dump)
-    raise ValueError(
+    raise UsageError(
         f"unknown export format {fmt!r} for a single stream; available: turtle, jsonld, graphml"
     )
 
@@ -533,12 +533,12 @@ def export(dump: GraphDump, fmt: str, out: Path | None) -> list[Path]:
     ``serialize(dump, fmt)`` themselves. Returns the paths written.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(
+        raise UsageError(
             f"unknown export format {fmt!r}; available: {', '.join(EXPORT_FORMATS)}"
         )
     if fmt == "csv":
         if out is None:
-            raise ValueError("csv export needs --out: a directory or a .zip file")
+            raise UsageError("csv export needs --out: a directory or a .zip file")
         return write_csv(dump, out)
     if out is None:
         return []

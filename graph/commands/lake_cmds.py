@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from graph.commands._store import open_cli_store, wait_option
+from graph.errors import UsageError
 
 __all__ = [
     "extract_to_dataset",
@@ -189,7 +190,7 @@ def replace_and_load(
 
     neo4j = isinstance(graph, Neo4jStore)
     if initial and not neo4j:
-        raise ValueError("--initial is for an empty Neo4j database; this store is embedded")
+        raise UsageError("--initial is for an empty Neo4j database; this store is embedded")
     bulk = neo4j and (parallel > 1 or initial)
     items: Iterable[Any] = facts
     if documents is None or bulk:
@@ -251,7 +252,7 @@ def forget(
     with open_cli_store(store, write=True, wait=wait) as graph:
         ids = documents_of(graph, keys)
         if not ids:
-            raise ValueError(f"no stored document has the id or source {', '.join(keys)}")
+            raise UsageError(f"no stored document has the id or source {', '.join(keys)}")
         done = forget_documents(graph, ids)
         typer.echo(
             f"forgot {done.documents} documents, {done.relations} relations, "
@@ -352,7 +353,7 @@ def watch(
     forgotten.
     """
     if not folder.is_dir():
-        raise ValueError(f"{folder}: not a folder")
+        raise UsageError(f"{folder}: not a folder")
     import signal
     import threading
 

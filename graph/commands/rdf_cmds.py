@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from graph.commands._store import open_cli_store, wait_option
+from graph.errors import UsageError
 
 if TYPE_CHECKING:
     from graph.store.base import GraphDump
@@ -58,9 +59,9 @@ def _export(
         return
     if fmt not in EXPORT_FORMATS:
         available = ", ".join((*EXPORT_FORMATS, "ftm"))
-        raise ValueError(f"unknown export format {fmt!r}; available: {available}")
+        raise UsageError(f"unknown export format {fmt!r}; available: {available}")
     if fmt == "csv" and out is None:
-        raise ValueError("csv export needs --out: a directory or a .zip file")
+        raise UsageError("csv export needs --out: a directory or a .zip file")
     dump = _dump(store, wait)
     if out is None:
         sys.stdout.buffer.write(serialize(dump, fmt))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from graph.commands._store import open_cli_store, wait_option
+from graph.errors import UsageError
 
 __all__ = ["parse_params", "register"]
 
@@ -35,7 +36,7 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected NAME=VALUE")
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE")
         try:
             params[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -137,7 +138,7 @@ def load(
                      initial=initial)
         return
     if initial or parallel > 1:
-        raise ValueError("--initial and --parallel are for a dataset directory (extract --out)")
+        raise UsageError("--initial and --parallel are for a dataset directory (extract --out)")
     from graph.rdf import RDF_SUFFIXES
 
     if any(f.suffix.lower() in RDF_SUFFIXES for f in facts):
@@ -209,7 +210,7 @@ def ingest(
         from extract.fetch import is_url
         from extract.pipeline import extract_files, extract_urls
     except ImportError as err:  # pragma: no cover - depends on the extract package
-        raise ValueError(f"extraction is not available: {err}") from None
+        raise UsageError(f"extraction is not available: {err}") from None
     from graph.commands.extract_cmds import publication_date
     from graph.validation import check_facts
 
@@ -252,7 +253,7 @@ def ingest(
         )
         raise typer.Exit(1)
     if not facts:
-        raise ValueError("no text files to ingest (txt, md, html, pdf)")
+        raise UsageError("no text files to ingest (txt, md, html, pdf)")
 
 
 def _cell(value: Any) -> str:
@@ -304,7 +305,7 @@ def query(
     from graph.store.bounded import QueryLimits, run_query
 
     if as_json and as_csv:
-        raise ValueError("choose one of --json and --csv")
+        raise UsageError("choose one of --json and --csv")
     params = parse_params(param)
     missing = sorted(query_parameters(text) - set(params))
     if missing:

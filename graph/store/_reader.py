@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from extract.model import EntityType, RelationType
+from graph.errors import UsageError
 from graph.store import cypher
 from graph.store.base import (
     DocumentRecord,
@@ -77,7 +78,7 @@ def _types(values: Sequence[str] | None, allowed: set[str], what: str) -> tuple[
         return None
     for value in values:
         if value not in allowed:
-            raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
+            raise UsageError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
     return tuple(values)
 
 
@@ -140,7 +141,7 @@ class CypherReader:
         ``limit`` relations (the next ring would hang off an arbitrary part of it).
         """
         if depth not in (1, 2, 3):
-            raise ValueError(f"depth is {depth}; expected 1, 2 or 3")
+            raise UsageError(f"depth is {depth}; expected 1, 2 or 3")
         kinds = _types(relation_types, _REL_TYPES, "relation type")
         centre = self.entity(id)
         if centre is None:

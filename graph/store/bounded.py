@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graph.errors import QueryRefused, StoreBusy, StoreUnavailable
+from graph.errors import QueryRefused, StoreBusy, StoreUnavailable, UsageError
 from graph.store.base import GraphStore, QueryResult
 
 __all__ = [
@@ -77,13 +77,13 @@ def parse_size(text: str, *, name: str = "memory") -> int:
     """  # noqa: E501
     found = _SIZE.fullmatch(str(text))
     if found is None:
-        raise ValueError(
+        raise UsageError(
             f"{name}: {text!r} is not a size; expected a number with an optional unit "
             "such as 512MiB or 2GiB"
         )
     size = int(float(found.group(1)) * _UNITS[found.group(2).lower()])
     if size < MIN_MEMORY:
-        raise ValueError(f"{name}: {text!r} is below the lowest ceiling, {format_size(MIN_MEMORY)}")
+        raise UsageError(f"{name}: {text!r} is below the lowest ceiling, {format_size(MIN_MEMORY)}")
     return size
 
 
@@ -118,9 +118,9 @@ class QueryLimits:
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
-            raise ValueError(f"timeout: {self.timeout!r}; expected a number of seconds above 0")
+            raise UsageError(f"timeout: {self.timeout!r}; expected a number of seconds above 0")
         if self.memory < MIN_MEMORY:
-            raise ValueError(f"memory: {format_size(self.memory)} is below the lowest ceiling, "
+            raise UsageError(f"memory: {format_size(self.memory)} is below the lowest ceiling, "
                              f"{format_size(MIN_MEMORY)}")
 
     @classmethod
@@ -142,11 +142,11 @@ class QueryLimits:
             try:
                 timeout = float(raw) if raw else DEFAULT_TIMEOUT
             except ValueError:
-                raise ValueError(
+                raise UsageError(
                     f"FALLOUT_QUERY_TIMEOUT: {raw!r} is not a number of seconds"
                 ) from None
             if not timeout > 0:
-                raise ValueError(f"FALLOUT_QUERY_TIMEOUT: {raw!r}; expected seconds above 0")
+                raise UsageError(f"FALLOUT_QUERY_TIMEOUT: {raw!r}; expected seconds above 0")
         if memory is None:
             raw = env.get("FALLOUT_QUERY_MEMORY", "").strip()
             memory = parse_size(raw, name="FALLOUT_QUERY_MEMORY") if raw else DEFAULT_MEMORY

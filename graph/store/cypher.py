@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from extract.model import EntityType, RelationType
+from graph.errors import UsageError
 
 __all__ = [
     "ENTITY_FIELDS",
@@ -248,7 +249,7 @@ def one_row(query: str) -> tuple[str, tuple[str, ...]]:
     """  # noqa: E501
     head, sep, select = query.rpartition(" RETURN ")
     if not sep:
-        raise ValueError("the statement has no RETURN clause")
+        raise UsageError("the statement has no RETURN clause")
     select, limit, count = select.partition(" LIMIT ")
     names = tuple(item.rpartition(" AS ")[2] for item in select.split(", "))
     collected = ", ".join(names)
@@ -351,13 +352,13 @@ class Neo4jColumns:
     def __init__(self, columns: Mapping[str, Sequence[Any]]) -> None:
         sizes = {len(values) for values in columns.values()}
         if len(sizes) > 1:
-            raise ValueError(f"columns of different lengths: {sorted(sizes)}")
+            raise UsageError(f"columns of different lengths: {sorted(sizes)}")
         self.params: dict[str, Any] = {"n": sizes.pop() if sizes else 0}
         self.expr: dict[str, str] = {}
         self._split: list[str] = []
         for name, values in columns.items():
             if not name.isidentifier():
-                raise ValueError(f"column name {name!r} is not an identifier")
+                raise UsageError(f"column name {name!r} is not an identifier")
             self.expr[name] = self._column(f"c_{name}", list(values))
 
     def _column(self, key: str, values: list[Any]) -> str:
@@ -408,7 +409,7 @@ def neo4j_merge_entities(kind: str, cols: Neo4jColumns) -> str:
     union, attributes fill gaps.
     """
     if kind not in ENTITY_TYPES:
-        raise ValueError(f"unknown entity type {kind!r}")
+        raise UsageError(f"unknown entity type {kind!r}")
     x = {f: cols.expr[f] for f in NEO4J_ENTITY_COLUMNS}
     aliases = "[]" if x["aliases"] == "null" else x["aliases"]
     create = "".join(f", e.{f} = {x[f]}" for f in NEO4J_ENTITY_COLUMNS[1:] if x[f] != "null")
@@ -429,7 +430,7 @@ def neo4j_merge_entities(kind: str, cols: Neo4jColumns) -> str:
 def neo4j_merge_relations(rel_type: str) -> str:
     """MERGE relationships of one type by their stable id between existing entities."""
     if rel_type not in RELATION_TYPES:
-        raise ValueError(f"unknown relation type {rel_type!r}")
+        raise UsageError(f"unknown relation type {rel_type!r}")
     return (
         "UNWIND $rows AS row MATCH (h:Entity {id: row.head}) MATCH (t:Entity {id: row.tail}) "
         f"MERGE (h)-[r:{rel_type} {{id: row.id}}]->(t) SET r = row.props"
@@ -443,7 +444,7 @@ def neo4j_create_relations(rel_type: str, cols: Neo4jColumns) -> str:
     column that is null on every row is left out.
     """
     if rel_type not in RELATION_TYPES:
-        raise ValueError(f"unknown relation type {rel_type!r}")
+        raise UsageError(f"unknown relation type {rel_type!r}")
     x = cols.expr
     props = ", ".join(f"`{f}`: {x[f]}" for f in RELATION_FIELDS if x[f] != "null")
     return (

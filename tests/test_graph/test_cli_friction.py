@@ -147,3 +147,19 @@ def test_extract_help_names_no_file_outside_the_package(capsys) -> None:
     code, out, _ = _fallout(capsys, "extract", "--help")
     assert code == 0
     assert "DESIGN.md" not in out and "README" in out
+
+
+def test_usage_errors_are_one_line_and_bugs_keep_their_traceback(
+    capsys, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph.cli
+
+    code, out, err = _fallout(capsys, "query", "-s", store, "--json", "--csv", "RETURN 1")
+    assert code == 1 and err.strip() == "fallout: error: choose one of --json and --csv"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug, not a user mistake")
+
+    monkeypatch.setattr(graph.cli, "app", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["query", "RETURN 1"])
