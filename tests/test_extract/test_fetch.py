@@ -114,6 +114,7 @@ def test_fetch_refuses_other_schemes(url):
         fetch_url(url)
 
 
+@pytest.mark.slow
 def test_fetch_cli_ingest_url(server, tmp_path):
     store = tmp_path / "store"
     done = subprocess.run(

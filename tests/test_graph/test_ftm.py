@@ -42,6 +42,7 @@ def test_ftm_sample_maps_kinds_and_relations() -> None:
         assert edge["properties"]["recordId"][0] in {r.id for r in dump.relations}
 
 
+@pytest.mark.slow
 def test_ftm_corpus_export_through_the_cli_validates(tmp_path: Path) -> None:
     store = tmp_path / "store"
     with open_store(str(store)) as opened:

@@ -37,6 +37,7 @@ def source_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "suffix", "parser"), [("turtle", ".ttl", "turtle"),
                                                        ("jsonld", ".jsonld", "json-ld")])
 def test_rdf_export_load_export_is_isomorphic(source_store: Path, tmp_path: Path, fmt: str,
