@@ -67,8 +67,8 @@ def ftm_id(kind: str, id: str) -> str:
     --------
     >>> ftm_id("entity", "quarry-capital")
     'fallout-quarry-capital'
-    >>> ftm_id("entity", "Tamsin_Bank")[:16]
-    'fallout-entity-7'
+    >>> ftm_id("entity", "Tamsin_Bank")  # an underscore is not allowed: a hash instead
+    'fallout-entity-15956a9e257056e88865328333e1bf46aa9cc91a'
     """
     from followthemoney.types import registry
 
