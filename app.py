@@ -32,6 +32,7 @@ PAGES = [
     st.Page("pages/explore.py", title="Explore", icon=":material/hub:", default=True),
     st.Page("pages/cypher.py", title="Cypher", icon=":material/terminal:"),
     st.Page("pages/simulate.py", title="Simulate", icon=":material/bolt:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/report.py", title="Reports", icon=":material/description:"),
     st.Page("pages/ingest.py", title="Ingest", icon=":material/upload_file:"),
     st.Page("pages/curate.py", title="Curate", icon=":material/edit_note:"),

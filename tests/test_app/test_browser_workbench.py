@@ -113,6 +113,7 @@ TITLES = {
     "/report": "Reports",
     "/ingest": "Ingest",
     "/curate": "Curate",
+    "/compare": "Compare",
 }
 
 
@@ -319,3 +320,31 @@ def test_the_as_of_slider_on_the_ftx_week_changes_the_graph(
     thumb.press("End")
     page.wait_for_timeout(2500)
     assert earliest <= week_start < relations_drawn() == everything
+
+
+def test_two_scenarios_side_by_side(workbench: tuple[str, Any, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    url, page, _ = workbench
+    _open(page, url, "/compare")
+    page.get_by_label("Scenarios (two to four)").fill(
+        "FTX defaults: default=ftx\nFTT -80%: price=ftt:-0.8"
+    )
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.get_by_text("FTX defaults: total loss")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("FTT -80%: total loss")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert "cmp=" in page.url  # the scenarios are named in the link
+    text = page.evaluate(_TEXT)
+    assert "difference (last - first)" in text and "Alameda Research" in text
+    assert not RAW.search(text), RAW.search(text)
+    _screenshot(page, "compare.png")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the comparison (Markdown)").click()
+    target = tmp_path / "scenarios.md"
+    info.value.save_as(target)
+    report = target.read_text(encoding="utf-8")
+    assert "| entity | FTX defaults | FTT -80% | difference (last - first) |" in report
+    # the link alone reproduces the comparison
+    page.goto(page.url)
+    expect(page.get_by_text("FTT -80%: total loss")).to_be_visible(timeout=120_000)

@@ -14,7 +14,7 @@ from pages._shared import RESULT_KEY, SCENARIO_KEY, STORE_KEY, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["app.py", "pages/explore.py", "pages/cypher.py", "pages/simulate.py",
-         "pages/report.py", "pages/ingest.py", "pages/curate.py"]
+         "pages/report.py", "pages/ingest.py", "pages/curate.py", "pages/compare.py"]
 
 
 @pytest.fixture(scope="module")
