@@ -333,9 +333,14 @@ def query(
         from rich.console import Console
         from rich.table import Table
 
+        from graph.numbers import cell
+
+        def shown(value: Any) -> str:  # numbers as people read them; lists and maps as JSON
+            return cell(value) if isinstance(value, int | float) else _cell(value)
+
         table = Table(*result.columns, show_lines=False)
         for row in result.rows:
-            table.add_row(*(_cell(row.get(c)) for c in result.columns))
+            table.add_row(*(shown(row.get(c)) for c in result.columns))
         Console().print(table)
         typer.echo(f"{len(result.rows)} rows", err=True)
 

@@ -96,6 +96,7 @@ def test_query_csv_and_table(loaded: Path) -> None:
     ]
     table = fallout("query", query, "--store", str(loaded))
     assert table.returncode == 0 and "LENT_TO" in table.stdout
+    assert "10.0bn" in table.stdout and "10000000000" not in table.stdout  # the CSV keeps it
 
 
 def test_query_store_from_environment(loaded: Path) -> None:
