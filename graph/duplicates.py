@@ -212,10 +212,12 @@ def suggest_duplicates(
     out: list[Suggestion] = []
     for i, j, name in scored:
         a, b = entities[i], entities[j]
-        near = 0.85 <= name < 1.0  # one name inside the other: shared among the names it fits
-        name_part = name / max(fits[i], fits[j], 1) if near else name
         nb = _jaccard(neighbours[a.id] - {b.id}, neighbours[b.id] - {a.id})
         docs = _jaccard(documents[a.id], documents[b.id])
+        # one name inside the other: shared among the names it fits, unless the two are
+        # named in one document ("Mr. Liu" beside "Liu Fangzhou")
+        near = 0.85 <= name < 1.0 and not docs
+        name_part = name / max(fits[i], fits[j], 1) if near else name
         score = WEIGHTS[0] * name_part + WEIGHTS[1] * nb + WEIGHTS[2] * docs
         if name == 1.0:  # the same name once suffixes and titles are gone
             score = max(score, 0.9)
