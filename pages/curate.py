@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from extract.model import EntityType, RelationType
@@ -32,7 +34,7 @@ if "curate_done" in st.session_state:
     st.success(st.session_state.pop("curate_done"), icon=":material/check:")
 
 
-def act(action: str, target: str, **args: object) -> None:
+def act(action: str, target: str, **args: Any) -> None:
     """Record one correction, then redraw every page from the store."""
     try:
         rec = curate(store, action, target, why=st.session_state.get("curate_why", ""), **args)
@@ -115,9 +117,10 @@ with ent_tab:
                 alias = st.selectbox("Alias to split off", list(entity.aliases),
                                      key=f"cur_alias_{entity.id}")
                 rels = cached_relations(store, skey, entity.id, ())
+                rel_labels = {r.id: f"{r.type} · {r.evidence[:80]}" for r in rels}
                 moving = st.multiselect(
-                    "Relations that belong to it", [r.id for r in rels], key="cur_split_rels",
-                    format_func={r.id: f"{r.type} · {r.evidence[:80]}" for r in rels}.get)
+                    "Relations that belong to it", list(rel_labels), key="cur_split_rels",
+                    format_func=rel_labels.__getitem__)
                 if st.button("Split alias off", key="cur_split"):
                     act("split", entity.id, alias=alias, kind=kind, relations=moving)
 
@@ -168,10 +171,10 @@ with rec_tab:
         )
         active = [r for r in reversed(records) if not r.undone]
         if active:
-            target = st.selectbox("Record to undo", [r.id for r in active], key="cur_undo_id",
-                                  format_func={r.id: f"{r.id} · {r.describe()}"
-                                               for r in active}.get)
-            if st.button("Undo", key="cur_undo"):
+            undo_labels = {r.id: f"{r.id} · {r.describe()}" for r in active}
+            target = st.selectbox("Record to undo", list(undo_labels), key="cur_undo_id",
+                                  format_func=undo_labels.__getitem__)
+            if target is not None and st.button("Undo", key="cur_undo"):
                 try:
                     undone = undo(store, target)
                 except CurationError as err:

@@ -280,7 +280,6 @@ class Attributes:
         year, today = document_date(text)
         if given:
             year, today = int(given[:4]), given
-        doc._.fallout_year = year
         doc._.fallout_date = today
         has_digit = any(c.isdigit() for c in text)
         doc._.fallout_quantities = find_quantities(text, year, today) if has_digit else []
@@ -289,7 +288,7 @@ class Attributes:
 
 @Language.factory(
     "fallout_attributes",
-    assigns=["doc._.fallout_quantities", "doc._.fallout_year", "doc._.fallout_date"],
+    assigns=["doc._.fallout_quantities", "doc._.fallout_date"],
 )
 def make_attributes(nlp: Language, name: str) -> Attributes:
     """Build the attribute finder (amounts, quantities, percentages, dates)."""

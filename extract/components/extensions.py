@@ -13,7 +13,6 @@ _DOC_EXTENSIONS = (
     "fallout_quantities",
     "fallout_relations",
     "fallout_drops",
-    "fallout_year",
     "fallout_date",
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
@@ -40,15 +39,6 @@ _MONEY_TYPES = frozenset(
 )
 _PARTY = frozenset(kind.value for kind in ORGANISATION_TYPES) | {EntityType.PERSON.value}
 _ASSET = frozenset({"Token", "Stablecoin"})
-
-
-@dataclass
-class _Pair:
-    head: Occurrence
-    tail: Occurrence
-    between: str
-    cue_start: int
-    cue_end: int
 
 
 class RelationExtractor:
