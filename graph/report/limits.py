@@ -87,7 +87,7 @@ class LeftOut:
     Examples
     --------
     >>> print(LeftOut("steps", 200, 5000, "largest first", 9.0e9, 9.9e9).text)
-    Showing 200 of 5,000 steps (largest first); 4,800 left out, carrying 9.1% of the loss (900 m).
+    Showing 200 of 5,000 steps (largest first); 4,800 left out, carrying 9.1% of the loss ($900m).
     >>> LeftOut("loss steps", 3, 3).text
     ''
     """

@@ -63,8 +63,8 @@ _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORE
 def parse_size(text: str, *, name: str = "memory") -> int:
     """Return the bytes in ``text``: a number with an optional unit (binary multiples).
 
-    Raises ``ValueError`` naming ``name`` and the value when it does not parse or is
-    below :data:`MIN_MEMORY`.
+    Raises ``UsageError`` (a ``ValueError``) naming ``name`` and the value when it does not
+    parse or is below :data:`MIN_MEMORY`.
 
     Examples
     --------
@@ -73,7 +73,7 @@ def parse_size(text: str, *, name: str = "memory") -> int:
     >>> parse_size("lots", name="FALLOUT_QUERY_MEMORY")
     Traceback (most recent call last):
     ...
-    ValueError: FALLOUT_QUERY_MEMORY: 'lots' is not a size; expected a number with an optional unit such as 512MiB or 2GiB
+    graph.errors.UsageError: FALLOUT_QUERY_MEMORY: 'lots' is not a size; expected a number with an optional unit such as 512MiB or 2GiB
     """  # noqa: E501
     found = _SIZE.fullmatch(str(text))
     if found is None:
